@@ -1,0 +1,34 @@
+"""The `syncline` command: one typer app; each command group lives in `syncline.commands.<group>`.
+
+Groups are registered here and nowhere else, so `syncline --help` is the whole map of what the
+command can do.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from syncline import __version__
+from syncline.commands import demo
+
+app = typer.Typer(
+    name="syncline",
+    help="Keeps Salesforce, an ERP and a billing platform in agreement across quote-to-cash.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("demo")(demo.run_demo)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the installed Syncline version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,3 @@
+"""Room `mdm`: see DESIGN.md for what it holds and what it may import."""
+
+__all__: list[str] = []
