@@ -49,10 +49,19 @@ class ContractError(ValueError):
         cls, exc: ValidationError, message: str, *, prefix: str = "", event_type: str | None = None
     ) -> ContractError:
         """Translate pydantic's errors, keeping the field path and the rule each one broke."""
-        problems = [
-            _problem_from(err, prefix) for err in exc.errors() if err["type"] not in _FOLLOW_ON_ERRORS
-        ]
-        return cls(message, problems, event_type=event_type)
+        errors = [err for err in exc.errors() if not _is_follow_on(err, exc.errors())]
+        return cls(message, [_problem_from(err, prefix) for err in errors], event_type=event_type)
+
+
+def _is_follow_on(err: Any, everything: list[Any]) -> bool:
+    """Errors that only echo another one: a computed default not built, or a too-short sequence whose
+    items themselves failed (pydantic counts only the valid items)."""
+    if err["type"] in _FOLLOW_ON_ERRORS:
+        return True
+    if err["type"] == "too_short":
+        loc = tuple(err["loc"])
+        return any(tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc) for other in everything)
+    return False
 
 
 def _problem_from(err: Any, prefix: str) -> FieldProblem:
