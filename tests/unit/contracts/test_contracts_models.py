@@ -117,6 +117,15 @@ def test_customer_requires_legal_name_and_currency(data_of: DataOf) -> None:
     assert fields == {"legal_name", "currency"}
 
 
+def test_prospect_may_lack_addresses_but_a_submitted_customer_may_not(data_of: DataOf) -> None:
+    data = data_of("customer.created")
+    del data["sold_to"], data["bill_to"]
+    assert Customer.model_validate({**data, "lifecycle": "prospect"}).sold_to is None
+    problems = problems_of(Customer, {**data, "lifecycle": "pending"})
+    assert [p.field for p in problems] == ["sold_to"]
+    assert "leaves the prospect stage" in problems[0].rule
+
+
 def test_customer_web_domain_is_a_bare_lower_cased_domain(data_of: DataOf) -> None:
     data = data_of("customer.created")
     data["web_domain"] = "Nordlicht-Analytics.DE"
