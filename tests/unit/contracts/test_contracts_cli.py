@@ -137,3 +137,46 @@ def test_contracts_group_is_on_the_main_help() -> None:
     for command in ("export", "check"):
         sub = runner.invoke(app, ["contracts", command, "--help"])
         assert sub.exit_code == 0 and "--schemas-dir" in sub.output
+
+
+def _git(repo: Path, *args: str) -> None:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_check_against_a_git_ref_catches_a_break_exported_over_the_baseline(tmp_path: Path) -> None:
+    # Baseline commit knows a field the models no longer have; the working tree was re-exported since.
+    repo = tmp_path / "repo"
+    schemas = repo / "schemas"
+    shutil.copytree(SCHEMAS_DIR, schemas)
+    _edit(schemas / "syncline.quote.approved.v1.json", lambda d: d["properties"].update({"legacy": {}}))
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "baseline")
+    assert (
+        runner.invoke(app, ["contracts", "export", "--force", "--schemas-dir", str(schemas)]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["contracts", "check", "--strict", "--schemas-dir", str(schemas)]).exit_code == 0
+    )
+    result = runner.invoke(app, ["contracts", "check", "--against", "HEAD", "--schemas-dir", str(schemas)])
+    assert result.exit_code == 1
+    assert "BREAK: syncline.quote.approved.v1: field_removed at legacy" in result.output
+
+
+def test_check_against_a_git_ref_passes_when_compatible_and_fails_on_a_bad_ref(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SCHEMAS_DIR, repo / "schemas")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "baseline")
+    ok = runner.invoke(
+        app, ["contracts", "check", "--against", "HEAD", "--schemas-dir", str(repo / "schemas")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "compatible with HEAD" in ok.output
+    bad = runner.invoke(
+        app, ["contracts", "check", "--against", "no-such-ref", "--schemas-dir", str(repo / "schemas")]
+    )
+    assert bad.exit_code == 1
+    assert "no-such-ref" in bad.output
