@@ -25,11 +25,13 @@ import typer
 from syncline.contracts import (
     EVENT_TYPES,
     SCHEMAS_DIR,
+    ContractError,
     Incompatibility,
     check_catalog,
     generate_catalog,
     read_catalog,
     schema_documents,
+    validate_event_json,
     write_catalog,
 )
 
@@ -159,3 +161,24 @@ def check(
             raise typer.Exit(EXIT_STALE_STRICT)
         return
     typer.echo(f"contracts OK: {len(EVENT_TYPES)} event types, committed schemas match the models")
+
+
+@app.command("validate")
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="CloudEvents JSON files to validate.", exists=True)],
+) -> None:
+    """Validate CloudEvents JSON files against the catalog; exit 1 if any is invalid, naming each problem."""
+    invalid = 0
+    for path in files:
+        try:
+            envelope, _ = validate_event_json(path.read_bytes())
+        except ContractError as error:
+            invalid += 1
+            typer.echo(f"INVALID {path}: {error.message}", err=True)
+            for problem in error.problems:
+                typer.echo(f"  - {problem}", err=True)
+            continue
+        typer.echo(f"ok      {path}: {envelope.type} subject={envelope.subject} id={envelope.id}")
+    typer.echo(f"{len(files) - invalid} valid, {invalid} invalid")
+    if invalid:
+        raise typer.Exit(EXIT_BREAKING)

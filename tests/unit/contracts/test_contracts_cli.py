@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from syncline.cli import app
 from syncline.contracts import SCHEMAS_DIR, generate_catalog
 
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
+
 runner = CliRunner()
 
 
@@ -180,3 +182,23 @@ def test_check_against_a_git_ref_passes_when_compatible_and_fails_on_a_bad_ref(t
     )
     assert bad.exit_code == 1
     assert "no-such-ref" in bad.output
+
+
+def test_validate_accepts_the_shipped_examples() -> None:
+    files = sorted(str(p) for p in EXAMPLES.glob("*.json"))
+    result = runner.invoke(app, ["contracts", "validate", *files])
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} valid, 0 invalid" in result.output
+    assert "syncline.order.booked.v1 subject=ord_c41d07" in result.output
+
+
+def test_validate_names_each_problem_of_the_invalid_example() -> None:
+    files = [
+        str(EXAMPLES / "quote.approved.json"),
+        str(EXAMPLES / "invalid" / "order.booked.float-money.json"),
+    ]
+    result = runner.invoke(app, ["contracts", "validate", *files])
+    assert result.exit_code == 1
+    assert "1 valid, 1 invalid" in result.output
+    assert "data.lines.0.unit_price.amount: got a float (89.1)" in result.output
+    assert "data.booked_at:" in result.output
