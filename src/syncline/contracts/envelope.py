@@ -49,6 +49,8 @@ TraceParent = Annotated[str, AfterValidator(_check_traceparent)]
 Source = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN, max_length=255)]
 EventType = Annotated[str, StringConstraints(pattern=TYPE_PATTERN, max_length=128)]
 Attribute = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+AbsoluteUri = Annotated[str, StringConstraints(max_length=512, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
+"""CloudEvents requires `dataschema` to be an absolute URI."""
 
 
 class EventEnvelope(CanonicalModel):
@@ -61,7 +63,7 @@ class EventEnvelope(CanonicalModel):
     subject: Attribute
     time: UtcDateTime
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: Attribute
+    dataschema: AbsoluteUri
     correlationid: Attribute
     causationid: Attribute | None = None
     idempotencykey: Attribute

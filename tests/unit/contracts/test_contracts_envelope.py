@@ -154,6 +154,7 @@ def test_new_event_time_defaults_to_now_in_utc() -> None:
         ("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
         ("traceparent", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         ("traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+        ("dataschema", "schemas/order.json"),
         ("id", ""),
         ("subject", ""),
     ],
