@@ -121,6 +121,8 @@ def test_new_event_refuses_what_consumers_would_refuse() -> None:
     with pytest.raises(ContractError) as wrong_model:
         new_event("syncline.order.booked.v1", subject=customer.id, data=customer, **common)
     assert wrong_model.value.event_type == "syncline.order.booked.v1"
+    unchecked = new_event("syncline.future.thing.v3", subject="x1", data=customer, validate=False, **common)
+    assert unchecked.type == "syncline.future.thing.v3"
 
 
 def test_new_event_time_defaults_to_now_in_utc() -> None:
