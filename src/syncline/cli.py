@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import demo
+from syncline.commands import contracts, demo
 
 app = typer.Typer(
     name="syncline",
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("demo")(demo.run_demo)
+app.add_typer(contracts.app, name="contracts")
 
 
 @app.command("version")
