@@ -19,6 +19,7 @@ import httpx
 import jsonschema
 import pydantic
 
+from syncline.contracts.errors import ContractError
 from syncline.errors import (
     AuthError,
     BusinessRejection,
@@ -106,9 +107,7 @@ def classify_response(response: httpx.Response, *, system: str | None = None) ->
 
 def _is_contract_error(exc: BaseException) -> bool:
     """Contract failures from our contracts room and the validators it builds on."""
-    if isinstance(exc, pydantic.ValidationError | jsonschema.ValidationError):
-        return True
-    return any(cls.__name__ == "ContractError" for cls in type(exc).__mro__)
+    return isinstance(exc, ContractError | pydantic.ValidationError | jsonschema.ValidationError)
 
 
 def classify(exc: BaseException, *, system: str | None = None) -> SynclineError:
