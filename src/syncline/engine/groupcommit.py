@@ -26,6 +26,13 @@ from syncline.ledger.batch import StateChange, TransactionStart
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """Marks a queued call that raised inside its savepoint."""
+
+    error: Exception
+
+
 @dataclass
 class _Batch:
     starts: list[TransactionStart] = field(default_factory=list)
@@ -144,7 +151,11 @@ class GroupCommitter:
                 if not future.done():
                     future.set_result(None)
             for (_, future), result in zip(batch.calls, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, _Failed):
+                    future.set_exception(result.error)
+                else:
                     future.set_result(result)
             if len(self._batch):
                 self._wakeup.set()
@@ -162,7 +173,16 @@ class GroupCommitter:
                 session.park(lease, error_class, message)
             for lease, until in batch.defers:
                 session.defer(lease, until)
-            return [operation(session) for operation, _ in batch.calls]
+            return [self._isolated(session, operation) for operation, _ in batch.calls]
+
+    @staticmethod
+    def _isolated(session: SqlSession, operation: Callable[[SqlSession], Any]) -> Any:
+        """Run one queued call in a savepoint: its failure rolls back only itself, not the batch."""
+        try:
+            with session.conn.begin_nested():
+                return operation(session)
+        except Exception as error:
+            return _Failed(error)
 
 
 __all__ = ["GroupCommitter"]

@@ -43,7 +43,12 @@ class RejectedEvent:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for the HTTP answer."""
-        return {"index": self.index, "id": self.event_id, "error": self.message, "problems": list(self.problems)}
+        return {
+            "index": self.index,
+            "id": self.event_id,
+            "error": self.message,
+            "problems": list(self.problems),
+        }
 
 
 @dataclass(frozen=True)

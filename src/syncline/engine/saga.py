@@ -245,7 +245,9 @@ class SagaRunner:
         if len(pending) == 1:
             await self._run_step(run, *pending[0])
             return
-        outcomes = await asyncio.gather(*(self._run_step(run, n, s) for n, s in pending), return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(self._run_step(run, n, s) for n, s in pending), return_exceptions=True
+        )
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if errors:
             raise _most_severe(errors)
@@ -277,7 +279,9 @@ class SagaRunner:
                 raise
             error = classify(exc, system=step.target_system)
             outcome = StepOutcome.REJECTED if isinstance(error, BusinessRejection) else StepOutcome.FAILED
-            await self.journal.record(_line(context, step, outcome, None, started, self.clock(), began, error))
+            await self.journal.record(
+                _line(context, step, outcome, None, started, self.clock(), began, error)
+            )
             raise error from exc
         record = _line(context, step, StepOutcome.SUCCEEDED, external_id, started, self.clock(), began)
         await self.journal.record(record)
@@ -308,7 +312,9 @@ class SagaRunner:
             await self.journal.record(record)
             run.recorded[context.step_no] = record
         await self.journal.set_state(run.transaction, SagaState.WAITING, context.step_no)
-        raise WaitPending(f"waiting for {wait.event_type} {subject}", until=min(deadline, now + wait.poll_every))
+        raise WaitPending(
+            f"waiting for {wait.event_type} {subject}", until=min(deadline, now + wait.poll_every)
+        )
 
     async def _compensate(self, run: _Run, numbers: Mapping[str, int]) -> None:
         """Undo succeeded steps in reverse order, journaling each as compensated."""
@@ -329,7 +335,9 @@ class SagaRunner:
             )
             started, began = self.clock(), time.perf_counter()
             await step.compensate(context)
-            record = _line(context, step, StepOutcome.COMPENSATED, done.external_id, started, self.clock(), began)
+            record = _line(
+                context, step, StepOutcome.COMPENSATED, done.external_id, started, self.clock(), began
+            )
             await self.journal.record(record)
             run.recorded[step_no] = record
 
