@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -26,6 +26,16 @@ from syncline.ledger.schema import deliveries, events, steps, transactions
 from syncline.ledger.session_base import SessionBase
 
 CHUNK = 200
+
+_STEP_COLUMNS = tuple(column.name for column in steps.c)
+_STEP_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _STEP_COLUMNS[2:])
+_START_COLUMNS = ("id", "flow", "flow_version", "correlation_id", "state", "created_at", "updated_at")
+
+
+def _placeholders(flavor_name: str, count: int) -> str:
+    """The driver's positional placeholders: sqlite3 uses `?`, psycopg `%s`."""
+    mark = "?" if flavor_name == "sqlite" else "%s"
+    return ", ".join([mark] * count)
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,16 @@ class BatchOperations(SessionBase):
                 for start in starts
             }.values()
         )
-        # executemany with a cached statement: SQLAlchemy batches it as multi-row VALUES itself.
-        self.conn.execute(self.flavor.insert(transactions).on_conflict_do_nothing(index_elements=["id"]), rows)
+        sql = (
+            f"INSERT INTO transactions ({', '.join(_START_COLUMNS)}) "
+            f"VALUES ({_placeholders(self.flavor.name, len(_START_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+        )
+        stamp = self._stamp(at)
+        params = [
+            (row["id"], row["flow"], row["flow_version"], row["correlation_id"], row["state"], stamp, stamp)
+            for row in rows
+        ]
+        self.conn.exec_driver_sql(sql, params)
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
@@ -84,14 +102,15 @@ class BatchOperations(SessionBase):
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, at)
-        statement = self.flavor.insert(steps)
-        changes = {
-            column.name: statement.excluded[column.name]
-            for column in steps.c
-            if column.name not in ("transaction_id", "step_no")
-        }
-        upsert = statement.on_conflict_do_update(index_elements=["transaction_id", "step_no"], set_=changes)
-        self.conn.execute(upsert, list(latest.values()))
+        # The hottest statement of the engine (one row per saga step), so it goes to the driver's
+        # executemany directly: SQLAlchemy's per-value bind processing cost more than the database.
+        sql = (
+            f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) "
+            f"VALUES ({_placeholders(self.flavor.name, len(_STEP_COLUMNS))}) "
+            f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
+        )
+        params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
+        self.conn.exec_driver_sql(sql, params)
 
     def _step_row(self, record: StepRecord, at: datetime) -> dict[str, Any]:
         return {
@@ -107,10 +126,20 @@ class BatchOperations(SessionBase):
             "duration_ms": record.duration_ms,
             "error_class": record.error_class,
             "error_message": record.error_message,
-            "started_at": self._now(record.started_at, "started_at") if record.started_at else None,
-            "finished_at": self._now(record.finished_at, "finished_at") if record.finished_at else None,
-            "recorded_at": at,
+            "started_at": self._stamp(record.started_at, "started_at"),
+            "finished_at": self._stamp(record.finished_at, "finished_at"),
+            "recorded_at": self._stamp(at),
         }
+
+    def _stamp(self, value: datetime | None, name: str = "now") -> datetime | str | None:
+        """A timestamp as the driver stores it: aware for PostgreSQL, naive-UTC text for SQLite
+        (the same format `UtcDateTime` writes, so reads give back aware UTC either way)."""
+        if value is None:
+            return None
+        aware = self._now(value, name).astimezone(UTC)
+        if self.flavor.name == "sqlite":
+            return aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return aware
 
     def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
         """Update the state (and current step, completion time) of many transactions at once."""

@@ -16,10 +16,15 @@ from syncline.ledger import SqlLedger, open_ledger
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
-def order_event(order_id: str, marker: int | str, *, key: str | None = None, system: str = "netsuite") -> EventEnvelope:
+def order_event(
+    order_id: str, marker: int | str, *, key: str | None = None, system: str = "netsuite"
+) -> EventEnvelope:
     """A valid `order.accepted` event; `marker` makes a distinct change of the same order."""
     data = OrderAccepted(
-        order_id=order_id, accepted_by_system=system, external_id=f"SO-{marker}", accepted_at=datetime.now(UTC)
+        order_id=order_id,
+        accepted_by_system=system,
+        external_id=f"SO-{marker}",
+        accepted_at=datetime.now(UTC),
     )
     return new_event(
         "syncline.order.accepted.v1",
