@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
-from syncline.contracts.envelope import EventEnvelope, new_event
-from syncline.contracts.order import OrderAccepted
 from syncline.ledger import SqlLedger, open_ledger
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-
-
-def order_event(
-    order_id: str, marker: int | str, *, key: str | None = None, system: str = "netsuite"
-) -> EventEnvelope:
-    """A valid `order.accepted` event; `marker` makes a distinct change of the same order."""
-    data = OrderAccepted(
-        order_id=order_id,
-        accepted_by_system=system,
-        external_id=f"SO-{marker}",
-        accepted_at=datetime.now(UTC),
-    )
-    return new_event(
-        "syncline.order.accepted.v1",
-        subject=order_id,
-        data=data,
-        source_system=system,
-        record_id=order_id,
-        change_marker=str(marker),
-        partition_key=key or order_id,
-    )
 
 
 @pytest.fixture
