@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, demo
+from syncline.commands import contracts, demo, dlq, exceptions, tx, worker
 
 app = typer.Typer(
     name="syncline",
@@ -18,6 +18,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("demo")(demo.run_demo)
+app.add_typer(tx.app, name="tx")
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(exceptions.app, name="exceptions")
+app.add_typer(worker.app, name="worker")
 app.add_typer(contracts.app, name="contracts")
 
 

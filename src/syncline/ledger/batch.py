@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from syncline.ledger.journal import _step_from_row
 from syncline.ledger.outbox import event_from_row
@@ -208,6 +208,15 @@ class BatchOperations(SessionBase):
         )
         row = self.conn.execute(query).mappings().first()
         return event_from_row(row) if row is not None else None
+
+    def reset_steps(self, transaction_id: str, from_step: int) -> int:
+        """Forget journal lines from `from_step` on, so a replay re-runs them; returns lines removed."""
+        if from_step < 1:
+            raise ValueError(f"step numbers start at 1, got {from_step}")
+        statement = delete(steps).where(
+            steps.c.transaction_id == transaction_id, steps.c.step_no >= from_step
+        )
+        return int(self.conn.execute(statement).rowcount or 0)
 
     def events_by_id(self, event_ids: Sequence[str]) -> Mapping[str, StoredEvent]:
         """Stored events by id (missing ids are absent)."""
