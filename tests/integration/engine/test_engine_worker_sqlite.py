@@ -17,7 +17,16 @@ from engine_helpers import order_event
 from syncline.engine.intake import Intake
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.retry import RetryPolicy
-from syncline.engine.saga import AbortSaga, Flow, Parallel, Step, StepContext, idempotency_key, transaction_id
+from syncline.engine.saga import (
+    AbortSaga,
+    Flow,
+    Parallel,
+    Step,
+    StepContext,
+    WaitFor,
+    idempotency_key,
+    transaction_id,
+)
 from syncline.engine.worker import Worker, WorkerConfig
 from syncline.errors import BusinessRejection, ContractViolation, RateLimitedError, TransientError
 from syncline.ledger import DeliveryStatus, ExceptionStatus, SqlLedger, StepOutcome, open_ledger
@@ -254,3 +263,48 @@ async def test_lease_expiry_lets_another_worker_reclaim_and_fences_the_stale_one
     assert (await make_worker(ledger, [flow], clock).drain()).completed == 1
     assert ledger.complete(stale.lease) is False  # the dead worker's late completion changes nothing
     assert recorder.count("s1") == 1
+
+
+async def test_a_step_waits_for_a_correlated_event_without_holding_a_worker(
+    ledger: SqlLedger, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    wait = WaitFor(
+        ORDER_ACCEPTED, correlate=lambda ctx: f"{ctx.event.subject}-erp", timeout=timedelta(hours=1)
+    )
+    flow = Flow(
+        "q2c",
+        1,
+        (recorder.step("request"), Step("erp_approval", wait=wait), recorder.step("write_back")),
+        triggers=("syncline.order.accepted.v1",),
+    )
+    intake = Intake(ledger, FlowRegistry([flow]))
+    event = order_event("ord-1", 1)
+    intake.accept([event])
+    stats = await make_worker(ledger, [flow], clock).drain()
+    assert stats.deferred == 1 and stats.completed == 0
+    (delivery,) = ledger.list_deliveries()
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0  # a wait is not an attempt
+    tx = transaction_id("q2c", event.id)
+    record = ledger.get_transaction(tx)
+    assert record is not None and record.state == "waiting"
+    # The approval arrives (through intake, under its own key, routed to no flow).
+    approval = order_event("ord-1-erp", 1, key="erp-approvals")
+    Intake(ledger, FlowRegistry()).accept([approval])
+    clock.advance(5)
+    assert (await make_worker(ledger, [flow], clock).drain()).completed == 1
+    lines = ledger.steps_of(tx)
+    assert lines[1].outcome is StepOutcome.SUCCEEDED and lines[1].external_id == approval.id
+    assert (recorder.count("request"), recorder.count("write_back")) == (1, 1)
+
+
+async def test_a_wait_that_times_out_becomes_an_exception(ledger: SqlLedger, clock: FakeClock) -> None:
+    wait = WaitFor(ORDER_ACCEPTED, correlate=lambda ctx: "never", timeout=timedelta(minutes=10))
+    flow = Flow("q2c", 1, (Step("erp_approval", wait=wait),), triggers=(ORDER_ACCEPTED,))
+    Intake(ledger, FlowRegistry([flow])).accept([order_event("ord-1", 1)])
+    await make_worker(ledger, [flow], clock).drain()
+    clock.advance(601)
+    stats = await make_worker(ledger, [flow], clock).drain()
+    assert stats.held == 1
+    (task,) = ledger.list_exceptions()
+    assert task.reason_code == "WAIT_TIMEOUT"
