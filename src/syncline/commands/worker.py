@@ -41,7 +41,12 @@ def run(
     except SynclineError as error:
         fail(error)
         return
-    config = WorkerConfig(concurrency=concurrency, lease_s=lease_seconds, heartbeat_every_s=lease_seconds / 3)
+    config = WorkerConfig(
+        concurrency=concurrency,
+        lease_s=lease_seconds,
+        heartbeat_every_s=lease_seconds / 3,
+        reclaim_every_s=min(5.0, lease_seconds / 2),
+    )
     worker = Worker(ledger, registry, config)
     try:
         asyncio.run(_serve(worker, drain))
