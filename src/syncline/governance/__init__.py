@@ -1,3 +1,95 @@
-"""Room `governance`: see DESIGN.md for what it holds and what it may import."""
+"""Room `governance`: field ownership, enforcement, conflict policy, echo suppression and masking.
 
-__all__: list[str] = []
+Pure rules over plain data (DESIGN.md invariant 7): flows ask this room what may be accepted, requested,
+written or shown; nothing here performs I/O except reading the ownership file.
+"""
+
+from syncline.governance.conflict import (
+    ConflictPolicy,
+    FieldResolution,
+    FieldWrite,
+    MergeRule,
+    StaleVersionError,
+    VersionConflict,
+    check_version,
+    detect_version_conflict,
+)
+from syncline.governance.echo import (
+    DEFAULT_WINDOW,
+    EchoRule,
+    EchoSuppressor,
+    EchoVerdict,
+    FingerprintStore,
+    InMemoryFingerprintStore,
+    WriteFingerprint,
+    fingerprint_fields,
+)
+from syncline.governance.enforcement import (
+    ChangeRequest,
+    DroppedField,
+    DropReason,
+    Governor,
+    InboundDecision,
+    OutboundDecision,
+)
+from syncline.governance.masking import (
+    DEFAULT_POLICY,
+    MaskingPolicy,
+    Persona,
+    Role,
+    SensitiveDataLeak,
+    Sensitivity,
+    Viewer,
+    find_payment_data,
+    guard_payload,
+    mask_record,
+)
+from syncline.governance.ownership import (
+    FieldRule,
+    OwnershipFileError,
+    OwnershipPolicy,
+    SyncControl,
+    load_ownership,
+    parse_ownership,
+)
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_WINDOW",
+    "ChangeRequest",
+    "ConflictPolicy",
+    "DropReason",
+    "DroppedField",
+    "EchoRule",
+    "EchoSuppressor",
+    "EchoVerdict",
+    "FieldResolution",
+    "FieldRule",
+    "FieldWrite",
+    "FingerprintStore",
+    "Governor",
+    "InMemoryFingerprintStore",
+    "InboundDecision",
+    "MaskingPolicy",
+    "MergeRule",
+    "OutboundDecision",
+    "OwnershipFileError",
+    "OwnershipPolicy",
+    "Persona",
+    "Role",
+    "SensitiveDataLeak",
+    "Sensitivity",
+    "StaleVersionError",
+    "SyncControl",
+    "VersionConflict",
+    "Viewer",
+    "WriteFingerprint",
+    "check_version",
+    "detect_version_conflict",
+    "find_payment_data",
+    "fingerprint_fields",
+    "guard_payload",
+    "load_ownership",
+    "mask_record",
+    "parse_ownership",
+]
