@@ -118,7 +118,7 @@ def test_a_user_file_is_loaded_from_a_path(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_named() -> None:
-    with pytest.raises(OwnershipFileError, match="cannot read ownership file /nope/own.yaml"):
+    with pytest.raises(OwnershipFileError, match=r"cannot read ownership file /nope/own\.yaml"):
         load_ownership("/nope/own.yaml")
 
 
