@@ -243,3 +243,18 @@ def test_fields_a_system_does_not_receive_are_withheld(governor: Governor) -> No
         "parent_account": DropReason.NOT_A_RECEIVER,
         "account_owner": DropReason.NOT_A_RECEIVER,
     }
+
+
+def test_connector_names_are_aliases_of_the_roles(governor: Governor) -> None:
+    assert governor.policy.role_of("netsuite") == "erp"
+    assert governor.policy.role_of("stripe") == "billing"
+    decision = governor.decide_inbound("customer", "netsuite", {"credit_limit": "100"})
+    assert decision.accepted == {"credit_limit": "100"}
+    invoice = {"status": "paid"}
+    assert governor.filter_outbound("invoice", "salesforce", invoice, origin_system="stripe") == invoice
+
+
+def test_an_alias_must_point_at_a_declared_system() -> None:
+    text = VALID.replace("entities:", "aliases: {netsuite: sap}\nentities:")
+    with pytest.raises(OwnershipFileError, match=r"aliases.netsuite: must name a declared system"):
+        parse_ownership(text)

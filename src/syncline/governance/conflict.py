@@ -137,7 +137,7 @@ class ConflictPolicy:
     def resolve_field(self, entity: str, field: str, writes: Sequence[FieldWrite]) -> FieldResolution:
         """The owner's latest write wins; ties on time are broken by the change marker, then value."""
         owner = self.ownership.owner_of(entity, field)
-        owner_writes = [write for write in writes if write.system == owner]
+        owner_writes = [write for write in writes if self.ownership.role_of(write.system) == owner]
         if not owner_writes:
             return FieldResolution(
                 field,

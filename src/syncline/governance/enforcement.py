@@ -100,7 +100,7 @@ class Governor:
         self, entity: str, source_system: str, changed_fields: Mapping[str, object]
     ) -> InboundDecision:
         """Split one reported change into accepted, requested and dropped fields."""
-        self.policy.require_system(source_system)
+        source_system = self.policy.role_of(source_system)
         rules = self.policy.fields_of(entity)
         accepted: dict[str, object] = {}
         requested: dict[str, dict[str, object]] = {}
@@ -124,8 +124,8 @@ class Governor:
         self, entity: str, target_system: str, fields: Mapping[str, object], *, origin_system: str
     ) -> OutboundDecision:
         """Decide which fields may be written to `target_system` when the values came from `origin_system`."""
-        self.policy.require_system(target_system)
-        self.policy.require_system(origin_system)
+        target_system = self.policy.role_of(target_system)
+        origin_system = self.policy.role_of(origin_system)
         rules = self.policy.fields_of(entity)
         allowed: dict[str, object] = {}
         withheld: list[DroppedField] = []

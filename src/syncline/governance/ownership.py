@@ -12,7 +12,7 @@ and each field overrides only what differs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -79,6 +79,7 @@ class _OwnershipFile(BaseModel):
 
     version: int = Field(ge=1, le=1)
     systems: list[str] = Field(min_length=2)
+    aliases: dict[str, str] = Field(default_factory=dict)
     entities: dict[str, _EntitySpec] = Field(min_length=1)
 
 
@@ -90,6 +91,7 @@ class OwnershipPolicy:
     rules: Mapping[str, Mapping[str, FieldRule]]
     descriptions: Mapping[str, str]
     source: str
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     def entities(self) -> list[str]:
         """Entity names in a stable order for docs and the console."""
@@ -105,29 +107,38 @@ class OwnershipPolicy:
                 f"entity '{entity}' is not governed by {self.source}; known entities: {known}"
             ) from None
 
-    def rule(self, entity: str, field: str) -> FieldRule | None:
+    def rule(self, entity: str, name: str) -> FieldRule | None:
         """The rule of a field, or None when the entity does not govern that field."""
-        return self.fields_of(entity).get(field)
+        return self.fields_of(entity).get(name)
 
-    def owner_of(self, entity: str, field: str) -> str:
+    def owner_of(self, entity: str, name: str) -> str:
         """The owner system of a governed field; raises for an ungoverned one."""
-        rule = self.rule(entity, field)
+        rule = self.rule(entity, name)
         if rule is None:
-            raise ConfigurationError(f"field '{entity}.{field}' has no owner in {self.source}")
+            raise ConfigurationError(f"field '{entity}.{name}' has no owner in {self.source}")
         return rule.owner
 
-    def require_system(self, system: str) -> None:
-        """Reject a system name the policy does not know (a typo would otherwise drop everything)."""
-        if system not in self.systems:
-            known = ", ".join(sorted(self.systems))
+    def role_of(self, system: str) -> str:
+        """The policy's name for a system: `netsuite` -> `erp`, `stripe` -> `billing` via `aliases`.
+
+        Unknown names are refused: a typo would otherwise silently drop every field.
+        """
+        role = self.aliases.get(system, system)
+        if role not in self.systems:
+            known = ", ".join(sorted({*self.systems, *self.aliases}))
             raise ConfigurationError(f"system '{system}' is not declared in {self.source}; known: {known}")
+        return role
+
+    def require_system(self, system: str) -> None:
+        """Reject a system name (or alias) the policy does not know."""
+        self.role_of(system)
 
     def with_owner(self, entity: str, owner: str) -> OwnershipPolicy:
         """A copy where every field of `entity` is owned by `owner` (e.g. invoices owned by the ERP).
 
         The previous owner becomes a receiver, so it still gets the values it used to produce.
         """
-        self.require_system(owner)
+        owner = self.role_of(owner)
         changed: dict[str, FieldRule] = {}
         for name, rule in self.fields_of(entity).items():
             receivers = (rule.receivers | {rule.owner}) - {owner}
@@ -135,7 +146,8 @@ class OwnershipPolicy:
                 entity, name, owner, rule.contributors - {owner}, frozenset(receivers), rule.sync
             )
         rules = {**self.rules, entity: changed}
-        return OwnershipPolicy(self.systems, rules, self.descriptions, f"{self.source} ({entity} -> {owner})")
+        source = f"{self.source} ({entity} -> {owner})"
+        return OwnershipPolicy(self.systems, rules, self.descriptions, source, self.aliases)
 
 
 def load_ownership(path: Path | str | None = None) -> OwnershipPolicy:
@@ -183,7 +195,13 @@ def _resolve(spec: _OwnershipFile, source: str) -> OwnershipPolicy:
             for name, field_spec in entity_spec.fields.items()
         }
     descriptions = {entity: entity_spec.description for entity, entity_spec in spec.entities.items()}
-    return OwnershipPolicy(systems, rules, descriptions, source)
+    for alias, role in spec.aliases.items():
+        if role not in systems or alias in systems:
+            raise OwnershipFileError(
+                f"{source}: aliases.{alias}: must name a declared system ({sorted(systems)}) "
+                "and not be one itself"
+            )
+    return OwnershipPolicy(systems, rules, descriptions, source, dict(spec.aliases))
 
 
 def _resolve_field(
