@@ -129,6 +129,10 @@ class MaskingPolicy:
 DEFAULT_POLICY = MaskingPolicy()
 
 _SEPARATORS = re.compile(r"[\s\-]")
+# Digit runs that could be a card number (13-19 digits, single spaces or dashes between groups).
+_CARD_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ \-]?\d){12,18}(?![\d])")
+# Runs that could be an IBAN: country code, check digits, then 11-30 letters or digits in groups.
+_IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 
 
 def _field_key(name: str) -> str:
@@ -152,6 +156,17 @@ def looks_like_card_number(value: object) -> bool:
 def looks_like_iban(value: object) -> bool:
     """A string that validates as an IBAN (country code, check digits, per-country length)."""
     return isinstance(value, str) and len(value) >= 15 and bool(iban.is_valid(value))
+
+
+def payment_data_spans(text: str) -> list[tuple[int, int]]:
+    """Where inside free text a card number or IBAN appears (a memo like "paid with 4242...")."""
+    spans = [m.span() for m in _CARD_CANDIDATE.finditer(text) if looks_like_card_number(m.group())]
+    spans += [m.span() for m in _IBAN_CANDIDATE.finditer(text) if looks_like_iban(m.group())]
+    return sorted(spans)
+
+
+def _contains_payment_data(value: object) -> bool:
+    return isinstance(value, str) and bool(payment_data_spans(value))
 
 
 def find_payment_data(payload: object, policy: MaskingPolicy = DEFAULT_POLICY) -> list[str]:
@@ -184,7 +199,7 @@ def _walk_payment_data(payload: object, policy: MaskingPolicy, prefix: str) -> I
     elif isinstance(payload, list | tuple):
         for index, item in enumerate(payload):
             yield from _walk_payment_data(item, policy, f"{prefix}[{index}]")
-    elif looks_like_card_number(payload) or looks_like_iban(payload):
+    elif _contains_payment_data(payload):
         yield prefix or "(value)", payload
 
 
@@ -223,9 +238,21 @@ def _mask_nested(value: object, viewer: Viewer, policy: MaskingPolicy) -> object
         return mask_record({str(k): v for k, v in value.items()}, viewer, policy)
     if isinstance(value, list | tuple):
         return [_mask_nested(item, viewer, policy) for item in value]
-    if looks_like_card_number(value) or looks_like_iban(value):
-        return _keep_last(str(value), 4)
+    if isinstance(value, str):
+        return _mask_spans(value)
     return value
+
+
+def _mask_spans(text: str) -> str:
+    """Replace each card number or IBAN inside `text` by its masked form, keeping the rest readable."""
+    masked, last = [], 0
+    for start, end in payment_data_spans(text):
+        if start < last:
+            continue
+        masked += [text[last:start], _keep_last(text[start:end], 4)]
+        last = end
+    masked.append(text[last:])
+    return "".join(masked)
 
 
 def _mask_any(sensitivity: Sensitivity, value: object) -> object:
@@ -266,4 +293,5 @@ __all__ = [
     "looks_like_iban",
     "mask_record",
     "mask_value",
+    "payment_data_spans",
 ]
