@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from stdnum import get_cc_module
@@ -78,7 +78,7 @@ def normalize_tax_id(raw: str, country: str | None = None, *, scheme: str | None
         compact = str(module.validate(candidate))
     except ValidationError as exc:
         raise InvalidTaxId(
-            f"tax id for {resolved_country} is not a valid {scheme_name} number: {exc.message}"
+            f"tax id for {resolved_country} is not a valid {scheme_name} number: {exc}"
         ) from None
     number = _strip_prefix(compact, resolved_country)
     if resolved_country == "CH":
@@ -110,15 +110,21 @@ def _vat_prefix_country(text: str) -> str | None:
     return _VAT_PREFIX_TO_COUNTRY.get(prefix, prefix)
 
 
-def _tax_module(country: str, scheme: str | None) -> tuple[ModuleType, str]:
-    if scheme is not None and scheme.lower() == "ein" or (scheme is None and country == "US"):
+class _Validator(Protocol):
+    """What we use of a python-stdnum module."""
+
+    def validate(self, number: str) -> str: ...
+
+
+def _tax_module(country: str, scheme: str | None) -> tuple[_Validator, str]:
+    if (scheme is not None and scheme.lower() == "ein") or (scheme is None and country == "US"):
         return us_ein, "us.ein"
     if country.lower() in eu_vat.MEMBER_STATES or country == "GR":
         return eu_vat, "eu.vat"
     module = get_cc_module(country.lower(), "vat")
     if module is None:
         raise InvalidTaxId(f"no tax id validator is known for country {country}")
-    name = str(module.__name__).removeprefix("stdnum.")
+    name = str(getattr(module, "__name__", country)).removeprefix("stdnum.")
     return module, name
 
 
@@ -211,7 +217,7 @@ def normalize_legal_name(raw: str) -> str:
     text = unicodedata.normalize("NFKD", raw)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = text.replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"[.'’`]", "", text)
+    text = re.sub(r"[.'\u2019`]", "", text)  # O'Brien, O\u2019Brien and S.A. lose the marks, not a space
     tokens = re.sub(r"[^\w]+|_", " ", text).split()
     if tokens[:1] == ["the"] and len(tokens) > 1:
         tokens = tokens[1:]
