@@ -15,6 +15,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from stdnum import get_cc_module
+from stdnum.ch import uid as ch_uid
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 from stdnum.us import ein as us_ein
@@ -75,7 +76,7 @@ def normalize_tax_id(raw: str, country: str | None = None, *, scheme: str | None
     module, scheme_name = _tax_module(resolved_country, scheme)
     candidate = _with_vat_prefix(text, resolved_country) if module is eu_vat else text
     try:
-        compact = str(module.validate(candidate))
+        compact = _validate(module, candidate, resolved_country)
     except ValidationError as exc:
         raise InvalidTaxId(
             f"tax id for {resolved_country} is not a valid {scheme_name} number: {exc}"
@@ -108,6 +109,16 @@ def _vat_prefix_country(text: str) -> str | None:
     if not prefix.isalpha() or len(prefix) < 2:
         return None
     return _VAT_PREFIX_TO_COUNTRY.get(prefix, prefix)
+
+
+def _validate(module: _Validator, candidate: str, country: str) -> str:
+    """Validate with the country's module; a Swiss UID without its MWST/TVA/IVA suffix is accepted."""
+    try:
+        return str(module.validate(candidate))
+    except ValidationError:
+        if country != "CH":
+            raise
+        return str(ch_uid.validate(candidate))
 
 
 class _Validator(Protocol):
