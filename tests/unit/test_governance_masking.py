@@ -149,3 +149,17 @@ def test_salesforce_custom_field_names_are_classified() -> None:
     assert DEFAULT_POLICY.classify("VAT_Number__c") is Sensitivity.TAX_ID
     assert DEFAULT_POLICY.classify("Billing-Email") is Sensitivity.EMAIL
     assert DEFAULT_POLICY.classify("Name") is None
+
+
+def test_the_matrix_is_policy_data_a_deployment_can_change() -> None:
+    from syncline.governance import ClearAccess, MaskingPolicy
+
+    support_sees_tax_ids = MaskingPolicy(
+        clear_access={Sensitivity.TAX_ID: ClearAccess(personas=frozenset({Persona.SUPPORT}))}
+    )
+    support = Viewer(Role.VIEWER, Persona.SUPPORT)
+    masked = mask_record(CUSTOMER, support, support_sees_tax_ids)
+    assert masked["tax_id"] == "DE136695976"
+    assert masked["email"] == "j***@acme.example", "kinds missing from the matrix are masked for everyone"
+    card_for_all = MaskingPolicy(clear_access={Sensitivity.CARD: ClearAccess(roles=frozenset(Role))})
+    assert not card_for_all.can_see(Viewer(Role.ADMIN), Sensitivity.CARD), "card data is never shown in clear"

@@ -32,8 +32,11 @@ from syncline.governance.enforcement import (
     InboundDecision,
     OutboundDecision,
 )
+from syncline.governance.gate import Admission, Gatekeeper, PreparedWrite
 from syncline.governance.masking import (
+    DEFAULT_CLEAR_ACCESS,
     DEFAULT_POLICY,
+    ClearAccess,
     MaskingPolicy,
     Persona,
     Role,
@@ -54,9 +57,12 @@ from syncline.governance.ownership import (
 )
 
 __all__ = [
+    "DEFAULT_CLEAR_ACCESS",
     "DEFAULT_POLICY",
     "DEFAULT_WINDOW",
+    "Admission",
     "ChangeRequest",
+    "ClearAccess",
     "ConflictPolicy",
     "DropReason",
     "DroppedField",
@@ -67,6 +73,7 @@ __all__ = [
     "FieldRule",
     "FieldWrite",
     "FingerprintStore",
+    "Gatekeeper",
     "Governor",
     "InMemoryFingerprintStore",
     "InboundDecision",
@@ -76,6 +83,7 @@ __all__ = [
     "OwnershipFileError",
     "OwnershipPolicy",
     "Persona",
+    "PreparedWrite",
     "Role",
     "SensitiveDataLeak",
     "Sensitivity",
