@@ -5,6 +5,7 @@ order and never guesses; `XrefRegistry` keeps canonical <-> system ids (and vers
 `ReviewQueue` holds ambiguous matches as `data_steward` exception tasks. See docs/identity.md.
 """
 
+from syncline.mdm.adapters import record_from_customer, snapshot_from_customer, tax_inputs
 from syncline.mdm.directory import InMemoryCustomerDirectory, customer_record
 from syncline.mdm.identity import (
     CANONICAL_NAMESPACE,
@@ -82,5 +83,8 @@ __all__ = [
     "normalize_domain",
     "normalize_legal_name",
     "normalize_tax_id",
+    "record_from_customer",
     "review_id",
+    "snapshot_from_customer",
+    "tax_inputs",
 ]
