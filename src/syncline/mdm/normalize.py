@@ -230,7 +230,7 @@ def normalize_legal_name(raw: str) -> str:
     text = text.replace("&", " and ").replace("+", " and ")
     text = re.sub(r"[.'\u2019`]", "", text)  # O'Brien, O\u2019Brien and S.A. lose the marks, not a space
     tokens = re.sub(r"[^\w]+|_", " ", text).split()
-    if tokens[:1] == ["the"] and len(tokens) > 1:
+    while tokens[:1] == ["the"] and len(tokens) > 1:
         tokens = tokens[1:]
     return " ".join(_strip_legal_suffixes(tokens))
 
