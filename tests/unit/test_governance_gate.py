@@ -44,7 +44,7 @@ def test_a_write_back_that_comes_back_through_cdc_does_not_loop(gate: Gatekeeper
 
 def test_a_human_edit_in_the_same_change_still_goes_through_ownership(gate: Gatekeeper) -> None:
     gate.prepare_write("customer", "salesforce", "001A", WRITE_BACK, origin_system="netsuite")
-    reported = {**WRITE_BACK, "legal_name": "Acme Europe", "credit_limit": "1000000"}
+    reported = {**WRITE_BACK, "legal_name": "Acme Europe", "erp_customer_id": "C-99"}
     admission = gate.admit("customer", "salesforce", "001A", reported)
     assert not admission.is_echo
     [request] = admission.decision.requests

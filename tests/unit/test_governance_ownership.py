@@ -45,14 +45,15 @@ def test_legal_customer_fields_are_owned_by_the_erp(field: str) -> None:
 
 def test_salesforce_contributes_legal_identity_through_create_request_with_approval() -> None:
     policy = load_ownership()
-    for field in ("legal_name", "tax_registrations", "billing_address"):
+    for field in ("legal_name", "tax_registrations", "payment_terms", "credit_limit", "billing_address"):
         rule = policy.rule("customer", field)
         assert rule is not None
         assert rule.contributors == {"salesforce"}
         assert rule.sync is SyncControl.CREATE_REQUEST_WITH_APPROVAL
-    for field in ("payment_terms", "credit_limit", "erp_customer_id", "status"):
+    for field in ("erp_customer_id", "status"):
         rule = policy.rule("customer", field)
         assert rule is not None and rule.contributors == frozenset()
+        assert rule.sync is SyncControl.SELECTIVE_FIELD_SYNC, "ERP-generated values are written back"
 
 
 @pytest.mark.parametrize("field", ["parent_account", "account_owner", "segment", "opportunities", "quotes"])
@@ -90,7 +91,7 @@ def test_every_field_description_names_its_owner() -> None:
     rule = load_ownership().rule("customer", "credit_limit")
     assert rule is not None
     assert rule.describe() == (
-        "customer.credit_limit: owner erp, contributors none, receivers billing, salesforce, "
+        "customer.credit_limit: owner erp, contributors salesforce, receivers salesforce, "
         "sync create_request_with_approval"
     )
 
@@ -182,15 +183,15 @@ def test_contributor_changes_become_a_request_to_the_owner(governor: Governor) -
 
 def test_non_owner_changes_are_dropped_with_an_audit_record(governor: Governor) -> None:
     decision = governor.decide_inbound(
-        "customer", "salesforce", {"credit_limit": "99999", "legal_name": "Acme", "fax_color": "red"}
+        "customer", "salesforce", {"status": "active", "legal_name": "Acme", "fax_color": "red"}
     )
     assert [request.fields for request in decision.requests] == [{"legal_name": "Acme"}]
     reasons = {drop.field: drop.reason for drop in decision.dropped}
-    assert reasons == {"credit_limit": DropReason.NOT_OWNER, "fax_color": DropReason.UNGOVERNED_FIELD}
+    assert reasons == {"status": DropReason.NOT_OWNER, "fax_color": DropReason.UNGOVERNED_FIELD}
     records = decision.audit_records()
     assert records[0]["reason"] == "not_owner"
     assert records[0]["owner"] == "erp"
-    assert "99999" not in str(records), "audit records never carry the refused value"
+    assert "active" not in str(records), "audit records never carry the refused value"
 
 
 def test_edits_to_read_only_copies_are_dropped(governor: Governor) -> None:
@@ -212,13 +213,16 @@ def test_salesforce_owns_the_commercial_hierarchy_and_the_erp_cannot_change_it(g
 
 
 def test_owner_values_reach_receivers_only(governor: Governor) -> None:
-    fields = {"erp_customer_id": "C-42", "payment_terms": "Net 30", "credit_limit": "5000"}
+    fields = {"erp_customer_id": "C-42", "payment_terms": "net_30", "credit_limit": "5000"}
     assert governor.filter_outbound("customer", "salesforce", fields, origin_system="erp") == fields
+    to_billing = governor.explain_outbound("customer", "billing", fields, origin_system="erp")
+    assert set(to_billing.allowed) == {"erp_customer_id", "payment_terms"}
+    assert [(d.field, d.reason) for d in to_billing.withheld] == [("credit_limit", DropReason.NOT_A_RECEIVER)]
 
 
 def test_nothing_is_written_into_the_owner_from_a_non_owner(governor: Governor) -> None:
     decision = governor.explain_outbound(
-        "customer", "erp", {"legal_name": "Acme", "payment_terms": "Net 90"}, origin_system="salesforce"
+        "customer", "erp", {"legal_name": "Acme", "payment_terms": "net_90"}, origin_system="salesforce"
     )
     assert decision.allowed == {}
     assert {drop.reason for drop in decision.withheld} == {DropReason.OWNER_IS_TARGET}
