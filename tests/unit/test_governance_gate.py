@@ -50,7 +50,7 @@ def test_a_human_edit_in_the_same_change_still_goes_through_ownership(gate: Gate
     [request] = admission.decision.requests
     assert request.fields == {"legal_name": "Acme Europe"}
     assert [(d.field, d.reason) for d in admission.decision.dropped] == [
-        ("credit_limit", DropReason.NOT_OWNER)
+        ("erp_customer_id", DropReason.NOT_OWNER)
     ]
     reasons = [record["reason"] for record in admission.audit_records()]
     assert reasons == ["echo:write_fingerprint", "not_owner"]
