@@ -262,3 +262,26 @@ def test_an_alias_must_point_at_a_declared_system() -> None:
     text = VALID.replace("entities:", "aliases: {netsuite: sap}\nentities:")
     with pytest.raises(OwnershipFileError, match=r"aliases.netsuite: must name a declared system"):
         parse_ownership(text)
+
+
+def test_the_documented_table_is_the_shipped_table() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "ownership.md"
+    policy = load_ownership()
+    documented = set()
+    for line in doc.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in policy.rules:
+            documented.add(tuple(cells))
+    shipped = {
+        (
+            entity,
+            name,
+            rule.owner,
+            ", ".join(sorted(rule.contributors)) or "—",
+            ", ".join(sorted(rule.receivers)) or "—",
+            rule.sync.value,
+        )
+        for entity in policy.entities()
+        for name, rule in policy.fields_of(entity).items()
+    }
+    assert documented == shipped, "docs/ownership.md must show the rules as shipped"
