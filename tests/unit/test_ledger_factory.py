@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syncline.errors import ConfigurationError
+from syncline.errors import ConfigurationError, TransientError
 from syncline.ledger import PostgresLedger, SqliteLedger, connect_ledger
 from syncline.ledger.postgres import psycopg_url
 from syncline.settings import DatabaseSettings, Settings
@@ -65,3 +65,12 @@ def test_password_is_hidden_when_a_driver_is_refused() -> None:
 def test_unusable_urls_are_refused_with_a_reason(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         connect_ledger(url)
+
+
+def test_an_unreachable_database_is_a_transient_error() -> None:
+    ledger = connect_ledger("postgresql://postgres@127.0.0.1:1/nowhere")
+    try:
+        with pytest.raises(TransientError, match="ledger unavailable"):
+            ledger.count_events()
+    finally:
+        ledger.close()
