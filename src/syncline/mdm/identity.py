@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol
 
 from rapidfuzz import fuzz
@@ -105,9 +106,9 @@ class CustomerRecord:
     tax_keys: frozenset[str] = frozenset()
     domain: str | None = None
 
-    @property
+    @cached_property
     def name_key(self) -> str:
-        """The normalised legal name used for similarity scores."""
+        """The normalised legal name used for similarity scores (computed once per record)."""
         return normalize_legal_name(self.legal_name)
 
 
@@ -268,7 +269,7 @@ class IdentityResolver:
                 f"account {account.record_id} names ERP customer {external_id}, which the ERP does not know",
                 signals.notes,
             )
-        contradiction = self._contradiction(record, signals, check_domain=True)
+        contradiction = self._contradiction(record, signals)
         if contradiction is not None:
             return contradiction
         return self._link(account, record, MatchRule.ERP_EXTERNAL_ID, signals)
@@ -280,7 +281,7 @@ class IdentityResolver:
         if len(by_tax) > 1:
             return self._ambiguous(AmbiguityKind.SEVERAL_CANDIDATES, by_tax, signals, "share its tax id")
         if by_tax:
-            contradiction = self._contradiction(by_tax[0], signals, check_domain=True)
+            contradiction = self._contradiction(by_tax[0], signals)
             return contradiction or self._link(account, by_tax[0], MatchRule.TAX_ID, signals)
         by_domain = _unique(self.directory.find_by_domain(signals.domain)) if signals.domain else []
         if len(by_domain) > 1:
@@ -312,16 +313,14 @@ class IdentityResolver:
         evidence = (*signals.notes, "no ERP customer shares an id, tax id, domain or similar name")
         return NewIdentity(canonical, {account.system: account.record_id}, evidence)
 
-    def _contradiction(
-        self, record: CustomerRecord, signals: _Signals, *, check_domain: bool
-    ) -> Ambiguous | None:
+    def _contradiction(self, record: CustomerRecord, signals: _Signals) -> Ambiguous | None:
         """A weaker key that points only at other customers makes a stronger match doubtful."""
         others: list[CustomerRecord] = []
         for key in sorted(signals.tax_keys):
             matches = self.directory.find_by_tax_key(key)
             if matches and record.system_id not in {m.system_id for m in matches}:
                 others.extend(matches)
-        if check_domain and signals.domain and record.domain and record.domain != signals.domain:
+        if signals.domain and record.domain and record.domain != signals.domain:
             matches = self.directory.find_by_domain(signals.domain)
             if matches and record.system_id not in {m.system_id for m in matches}:
                 others.extend(matches)
