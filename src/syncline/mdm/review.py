@@ -28,6 +28,7 @@ from syncline.ledger import (
     XrefConflictError,
 )
 from syncline.mdm.identity import AmbiguityKind, Ambiguous, Candidate, canonical_id_for_record
+from syncline.mdm.xref import upsert_link
 
 REASON_AMBIGUOUS_IDENTITY = "ambiguous_identity"
 REASON_DUPLICATE_ACCOUNT = "duplicate_account"
@@ -92,17 +93,9 @@ class ReviewQueue:
         """Open (or find, if already open) the review item for an ambiguous resolution."""
         item_id = review_id(entity_type, system, record_id, ambiguous)
         with self.ledger.transaction() as session:
-            if session.get_exception(item_id) is None:
-                self._open(
-                    session,
-                    item_id,
-                    entity_type,
-                    system,
-                    record_id,
-                    ambiguous,
-                    transaction_id,
-                    correlation_id,
-                )
+            self._open(
+                session, item_id, entity_type, system, record_id, ambiguous, transaction_id, correlation_id
+            )
             return _require(session, item_id)
 
     def get(self, item_id: str) -> ReviewItem | None:
@@ -198,9 +191,12 @@ class ReviewQueue:
             "candidates": [_candidate_to_json(c) for c in ambiguous.candidates],
             "evidence": list(ambiguous.evidence),
         }
-        session.append_audit(
-            SYSTEM_ACTOR, OPENED, AUDIT_OBJECT, item_id, reason=ambiguous.explanation, details=details
-        )
+        # Opening is a no-op when the task exists; a concurrent submitter waits on the task's row and
+        # then sees the first one's audit record, so the candidates are recorded exactly once.
+        if not session.query_audit(object_type=AUDIT_OBJECT, object_id=item_id, action=OPENED, limit=1):
+            session.append_audit(
+                SYSTEM_ACTOR, OPENED, AUDIT_OBJECT, item_id, reason=ambiguous.explanation, details=details
+            )
 
     @staticmethod
     def _link(
@@ -208,7 +204,7 @@ class ReviewQueue:
     ) -> None:
         for system, system_id in sorted(system_ids.items()):
             try:
-                session.upsert_xref(entity_type, canonical, system, system_id)
+                upsert_link(session, entity_type, canonical, system, system_id, None)
             except XrefConflictError as exc:
                 raise ReviewDecisionError(str(exc.message), system=system) from exc
 

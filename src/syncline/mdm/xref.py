@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from syncline.ledger import Ledger, LedgerSession, UnknownRecordError, XrefEntry
+from syncline.ledger import Ledger, LedgerSession, UnknownRecordError, XrefConflictError, XrefEntry
 from syncline.mdm.identity import canonical_id_for_record
 
 
@@ -31,7 +31,7 @@ class XrefRegistry:
         Without a `version`, relinking the same record keeps the version already stored.
         """
         with self.ledger.transaction() as session:
-            return _upsert_keeping_version(session, entity_type, canonical_id, system, system_id, version)
+            return upsert_link(session, entity_type, canonical_id, system, system_id, version)
 
     def link_all(
         self,
@@ -59,7 +59,7 @@ class XrefRegistry:
             if existing is not None:
                 return existing
             canonical = canonical_id_for_record(entity_type, system, system_id)
-            session.upsert_xref(entity_type, canonical, system, system_id)
+            upsert_link(session, entity_type, canonical, system, system_id, None)
             return canonical
 
     def entry(self, entity_type: str, canonical_id: str, system: str) -> XrefEntry | None:
@@ -100,12 +100,12 @@ def _link_all(
     session: LedgerSession, entity_type: str, canonical_id: str, system_ids: Mapping[str, str]
 ) -> list[XrefEntry]:
     return [
-        _upsert_keeping_version(session, entity_type, canonical_id, system, system_id, None)
+        upsert_link(session, entity_type, canonical_id, system, system_id, None)
         for system, system_id in sorted(system_ids.items())
     ]
 
 
-def _upsert_keeping_version(
+def upsert_link(
     session: LedgerSession,
     entity_type: str,
     canonical_id: str,
@@ -113,12 +113,23 @@ def _upsert_keeping_version(
     system_id: str,
     version: str | None,
 ) -> XrefEntry:
-    """Upsert a link; a missing version never erases the conflict baseline of an unchanged link."""
+    """Upsert a link inside `session`; a missing version never erases the baseline of an unchanged link.
+
+    Every mdm write of an xref link goes through here, so all share the concurrency handling below.
+    """
     if version is None:
         current = session.system_id_for(entity_type, canonical_id, system)
         if current is not None and current.system_id == system_id:
             version = current.version
-    return session.upsert_xref(entity_type, canonical_id, system, system_id, version)
+    try:
+        return session.upsert_xref(entity_type, canonical_id, system, system_id, version)
+    except XrefConflictError:
+        # On PostgreSQL two workers inserting the *same* link at once can trip the second unique
+        # index before the upsert's own; the link then exists as wanted, so write it again as an
+        # update. A link to a different canonical id is a real conflict and propagates.
+        if session.canonical_id_for(entity_type, system, system_id) != canonical_id:
+            raise
+        return session.upsert_xref(entity_type, canonical_id, system, system_id, version)
 
 
-__all__ = ["XrefRegistry"]
+__all__ = ["XrefRegistry", "upsert_link"]
