@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, db, demo, governance, sandbox
+from syncline.commands import contracts, db, demo, governance, identity, sandbox
 
 app = typer.Typer(
     name="syncline",
@@ -22,6 +22,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
+app.add_typer(identity.app, name="identity")
 
 
 @app.command("version")
