@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,17 @@ def test_billing_receives_erp_owned_fields_and_may_hold_card_data(gate: Gatekeep
         origin_system="erp",
     )
     assert prepared.fields == {"legal_name": "Acme"}
+
+
+def test_a_gatekeeper_is_built_from_plain_settings_values(tmp_path: Path) -> None:
+    rules = tmp_path / "own.yaml"
+    rules.write_text(
+        "version: 1\nsystems: [salesforce, erp]\nentities:\n  customer:\n    owner: erp\n"
+        "    receivers: [salesforce]\n    sync: selective_field_sync\n    fields:\n      status: {}\n"
+    )
+    gate = Gatekeeper.build(ownership_file=rules, integration_users={"salesforce": "005INT"})
+    assert gate.governor.policy.source == str(rules)
+    assert gate.admit("customer", "salesforce", "001", {"status": "x"}, committed_by="005INT").is_echo
+    assert gate.prepare_write(
+        "customer", "salesforce", "001", {"status": "active"}, origin_system="erp"
+    ).fields == {"status": "active"}

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
-from syncline.governance.echo import EchoSuppressor, EchoVerdict
+from syncline.governance.echo import (
+    DEFAULT_WINDOW,
+    EchoSuppressor,
+    EchoVerdict,
+    FingerprintStore,
+    InMemoryFingerprintStore,
+)
 from syncline.governance.enforcement import Governor, InboundDecision, OutboundDecision
 from syncline.governance.masking import DEFAULT_POLICY, MaskingPolicy, guard_payload
+from syncline.governance.ownership import load_ownership
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,24 @@ class Gatekeeper:
         self.governor = governor
         self.echo = echo
         self.masking = masking
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        ownership_file: Path | str | None = None,
+        integration_users: Mapping[str, str] | None = None,
+        echo_window: timedelta = DEFAULT_WINDOW,
+        store: FingerprintStore | None = None,
+        masking: MaskingPolicy = DEFAULT_POLICY,
+    ) -> Gatekeeper:
+        """A gatekeeper from plain settings values (ownership file, integration user per system)."""
+        echo = EchoSuppressor(
+            store if store is not None else InMemoryFingerprintStore(),
+            integration_users=dict(integration_users or {}),
+            window=echo_window,
+        )
+        return cls(Governor(load_ownership(ownership_file)), echo, masking)
 
     def admit(
         self,
