@@ -24,7 +24,7 @@ MDM_NAMES = {
     "MatchRule", "NewIdentity", "NormalizedTaxId", "Resolution", "Resolved", "ReviewDecisionError",
     "ReviewItem", "ReviewQueue", "TaxIdInput", "XrefLookup", "XrefRegistry", "canonical_id_for_record",
     "customer_record", "normalize_domain", "normalize_legal_name", "normalize_tax_id", "record_from_customer",
-    "review_id", "snapshot_from_customer", "tax_inputs",
+    "review_id", "snapshot_from_customer", "tax_inputs", "validate_tax_ids",
 }  # fmt: skip
 
 

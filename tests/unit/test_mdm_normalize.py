@@ -135,3 +135,12 @@ def test_legal_names_lose_case_accents_punctuation_and_legal_form(raw: str, key:
 def test_different_companies_keep_different_keys() -> None:
     assert normalize_legal_name("Acme Holdings Ltd") != normalize_legal_name("Acme Ltd")
     assert normalize_legal_name("Acme Co") != normalize_legal_name("Acme Cola Ltd")
+
+
+def test_a_flow_validates_every_tax_id_before_the_erp_sees_it() -> None:
+    from syncline.mdm import TaxIdInput, validate_tax_ids
+
+    valid = validate_tax_ids([TaxIdInput("DE136695976"), TaxIdInput("04-2103594", "US", "ein")])
+    assert [t.key for t in valid] == ["DE:136695976", "US:042103594"]
+    with pytest.raises(InvalidTaxId, match="checksum"):
+        validate_tax_ids([TaxIdInput("DE136695976"), TaxIdInput("FR40303265046")])

@@ -25,6 +25,7 @@ from syncline.mdm.identity import (
     TaxIdInput,
     XrefLookup,
     canonical_id_for_record,
+    validate_tax_ids,
 )
 from syncline.mdm.normalize import (
     InvalidIdentifier,
@@ -87,4 +88,5 @@ __all__ = [
     "review_id",
     "snapshot_from_customer",
     "tax_inputs",
+    "validate_tax_ids",
 ]

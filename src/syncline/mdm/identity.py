@@ -30,6 +30,7 @@ from rapidfuzz import fuzz
 
 from syncline.mdm.normalize import (
     InvalidIdentifier,
+    NormalizedTaxId,
     normalize_domain,
     normalize_legal_name,
     normalize_tax_id,
@@ -110,6 +111,15 @@ class CustomerRecord:
     def name_key(self) -> str:
         """The normalised legal name used for similarity scores (computed once per record)."""
         return normalize_legal_name(self.legal_name)
+
+
+def validate_tax_ids(tax_ids: Iterable[TaxIdInput]) -> tuple[NormalizedTaxId, ...]:
+    """Every tax id normalised, or `InvalidTaxId` for the first bad one.
+
+    Matching merely skips an invalid number; a flow about to send a customer to the ERP calls this
+    so an invalid VAT number becomes a business exception (`invalid_tax_id`) before the ERP sees it.
+    """
+    return tuple(normalize_tax_id(t.number, t.country, scheme=t.scheme) for t in tax_ids)
 
 
 class CustomerDirectory(Protocol):
@@ -404,4 +414,5 @@ __all__ = [
     "TaxIdInput",
     "XrefLookup",
     "canonical_id_for_record",
+    "validate_tax_ids",
 ]
