@@ -81,7 +81,8 @@ def test_fingerprints_expire_after_the_window(echo: EchoSuppressor, clock: FakeC
     clock.now += timedelta(minutes=11)
     assert not echo.judge("salesforce", "customer", "001A", WRITE_BACK).is_echo
     assert echo.purge_expired() == 1
-    assert echo.store.recent("salesforce", "customer", "001A", clock.now - timedelta(days=1)) == []
+    remaining = echo.store.recent("salesforce", "customer", "001A", clock.now - timedelta(days=1))
+    assert [entry.observed for entry in remaining] == [True], "only the fresh observation is left"
 
 
 def test_fingerprints_are_per_system_and_per_record(echo: EchoSuppressor) -> None:
@@ -126,3 +127,46 @@ def test_canonical_hashing_equates_equal_values_only() -> None:
     assert same["b"] == other["b"] and same["c"] == other["c"]
     assert same["a"] != other["a"], "a number and a string are different business values"
     assert fingerprint_fields({"a": True}) != fingerprint_fields({"a": 1})
+
+
+def test_a_person_restoring_our_value_after_changing_it_is_a_genuine_change(
+    echo: EchoSuppressor, clock: FakeClock
+) -> None:
+    echo.record_write("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"})
+    clock.now += timedelta(seconds=5)
+    assert echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"}).is_echo
+    clock.now += timedelta(seconds=5)
+    assert not echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme AG"}).is_echo
+    clock.now += timedelta(seconds=5)
+    restored = echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"})
+    assert restored.genuine == {"Legal_Name__c": "Acme GmbH"}, "the person's edit superseded our write"
+    clock.now += timedelta(seconds=5)
+    echo.record_write("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"}, write_id="again")
+    assert (
+        echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"}).matched_write_id
+        == "again"
+    )
+
+
+def test_a_late_echo_of_an_earlier_write_in_a_burst_is_still_ours(
+    echo: EchoSuppressor, clock: FakeClock
+) -> None:
+    echo.record_write("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"}, write_id="w1")
+    clock.now += timedelta(seconds=1)
+    echo.record_write("salesforce", "customer", "001A", {"Legal_Name__c": "Acme AG"}, write_id="w2")
+    clock.now += timedelta(seconds=1)
+    assert (
+        echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme GmbH"}).matched_write_id == "w1"
+    )
+    assert echo.judge("salesforce", "customer", "001A", {"Legal_Name__c": "Acme AG"}).matched_write_id == "w2"
+
+
+def test_fields_of_one_report_may_echo_different_writes(echo: EchoSuppressor, clock: FakeClock) -> None:
+    echo.record_write("salesforce", "customer", "001A", {"Status__c": "active"}, write_id="w1")
+    clock.now += timedelta(seconds=1)
+    echo.record_write("salesforce", "customer", "001A", {"Payment_Terms__c": "net_30"}, write_id="w2")
+    verdict = echo.judge(
+        "salesforce", "customer", "001A", {"Status__c": "active", "Payment_Terms__c": "net_30"}
+    )
+    assert verdict.is_echo
+    assert verdict.matched_write_id == "w2"

@@ -45,7 +45,11 @@ class EchoRule(StrEnum):
 
 @dataclass(frozen=True)
 class WriteFingerprint:
-    """What we wrote to one record, as per-field hashes, and when."""
+    """What we wrote to one record (or, with `observed`, a genuine value we saw), as per-field hashes.
+
+    Observations matter for one case: after a person changes a field we wrote, our older write must
+    no longer explain a later report of that field, even if the person restores our value.
+    """
 
     system: str
     entity: str
@@ -53,6 +57,7 @@ class WriteFingerprint:
     field_hashes: Mapping[str, str]
     written_at: datetime
     write_id: str = ""
+    observed: bool = False
 
 
 class FingerprintStore(Protocol):
@@ -146,7 +151,10 @@ class EchoSuppressor:
         *,
         committed_by: str | None = None,
     ) -> EchoVerdict:
-        """Decide whether a reported change is ours; genuine fields are returned for ingestion."""
+        """Decide whether a reported change is ours; genuine fields are returned for ingestion.
+
+        Genuine values are remembered (as hashes) so that our older writes stop explaining that field.
+        """
         our_user = self.integration_users.get(system)
         if our_user is not None and committed_by == our_user:
             return EchoVerdict(
@@ -155,17 +163,23 @@ class EchoSuppressor:
                 EchoRule.INTEGRATION_USER,
                 f"committed in {system} by our integration user {our_user}",
             )
-        since = self.clock() - self.window
-        for write in self.store.recent(system, entity, record_id, since):
-            echoed = _matching_fields(write, changed_fields)
-            if echoed:
-                return _fingerprint_verdict(write, echoed, changed_fields)
-        return EchoVerdict(
-            frozenset(),
-            dict(changed_fields),
-            None,
-            f"no write of ours to {system} {entity} {record_id} matches within {self.window}",
-        )
+        now = self.clock()
+        entries = self.store.recent(system, entity, record_id, now - self.window)
+        hashes = fingerprint_fields(changed_fields)
+        sources = {name: _echo_source(entries, name, digest) for name, digest in hashes.items()}
+        echoed = {name: source for name, source in sources.items() if source is not None}
+        genuine = {name: value for name, value in changed_fields.items() if name not in echoed}
+        if genuine:
+            observed = {name: hashes[name] for name in genuine}
+            self.store.put(WriteFingerprint(system, entity, record_id, observed, now, observed=True))
+        if not echoed:
+            return EchoVerdict(
+                frozenset(),
+                genuine,
+                None,
+                f"no write of ours to {system} {entity} {record_id} matches within {self.window}",
+            )
+        return _fingerprint_verdict(echoed, genuine)
 
     def purge_expired(self) -> int:
         """Forget fingerprints that can no longer match; run it from a periodic job."""
@@ -177,20 +191,29 @@ def fingerprint_fields(fields: Mapping[str, object]) -> dict[str, str]:
     return {name: _hash(_canonical(value)) for name, value in fields.items()}
 
 
-def _matching_fields(write: WriteFingerprint, changed_fields: Mapping[str, object]) -> frozenset[str]:
-    hashes = fingerprint_fields(changed_fields)
-    return frozenset(name for name, digest in hashes.items() if write.field_hashes.get(name) == digest)
+def _echo_source(entries: Sequence[WriteFingerprint], name: str, digest: str) -> WriteFingerprint | None:
+    """The write this field value echoes: a matching write newer than any genuine value seen since."""
+    for entry in entries:  # newest first
+        if name not in entry.field_hashes:
+            continue
+        if entry.observed:
+            return None
+        if entry.field_hashes[name] == digest:
+            return entry
+    return None
 
 
 def _fingerprint_verdict(
-    write: WriteFingerprint, echoed: frozenset[str], changed_fields: Mapping[str, object]
+    echoed: Mapping[str, WriteFingerprint], genuine: Mapping[str, object]
 ) -> EchoVerdict:
-    genuine = {name: value for name, value in changed_fields.items() if name not in echoed}
-    written = write.written_at.isoformat()
-    detail = f"fields {sorted(echoed)} match our write at {written}"
+    newest = max(echoed.values(), key=lambda write: write.written_at)
+    times = sorted({write.written_at.isoformat() for write in echoed.values()})
+    detail = f"fields {sorted(echoed)} match our write(s) at {', '.join(times)}"
     if genuine:
         detail += f"; fields {sorted(genuine)} differ and are genuine"
-    return EchoVerdict(echoed, genuine, EchoRule.WRITE_FINGERPRINT, detail, write.write_id or None)
+    return EchoVerdict(
+        frozenset(echoed), dict(genuine), EchoRule.WRITE_FINGERPRINT, detail, newest.write_id or None
+    )
 
 
 def _hash(canonical: object) -> str:
