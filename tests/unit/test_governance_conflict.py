@@ -83,11 +83,11 @@ def test_without_an_owner_write_nothing_wins(policy: ConflictPolicy) -> None:
 
 def test_a_whole_record_is_resolved_field_by_field(policy: ConflictPolicy) -> None:
     result = policy.resolve(
-        "account",
+        "customer",
         {
-            "segment": [FieldWrite("salesforce", "smb", T0), FieldWrite("erp", "enterprise", T0)],
-            "parent_account": [FieldWrite("erp", "001P", T0)],
+            "web_domain": [FieldWrite("salesforce", "acme.com", T0), FieldWrite("erp", "acme.de", T0)],
+            "parent_id": [FieldWrite("erp", "cus-P", T0)],
         },
     )
-    assert result["segment"].winner == FieldWrite("salesforce", "smb", T0)
-    assert result["parent_account"].winner is None
+    assert result["web_domain"].winner == FieldWrite("salesforce", "acme.com", T0)
+    assert result["parent_id"].winner is None

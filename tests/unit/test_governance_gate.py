@@ -29,7 +29,12 @@ def gate() -> Gatekeeper:
     return Gatekeeper(Governor(load_ownership()), echo)
 
 
-WRITE_BACK = {"erp_customer_id": "C-42", "status": "active", "payment_terms": "net_30", "legal_name": "Acme"}
+WRITE_BACK = {
+    "erp_customer_id": "C-42",
+    "lifecycle": "active",
+    "payment_terms": "net_30",
+    "legal_name": "Acme",
+}
 
 
 def test_a_write_back_that_comes_back_through_cdc_does_not_loop(gate: Gatekeeper) -> None:

@@ -16,14 +16,15 @@ from syncline.governance import (
     parse_ownership,
 )
 
+# The legal customer, by canonical field name: billing address is `bill_to`, status `lifecycle`.
 LEGAL_FIELDS = [
     "legal_name",
     "tax_registrations",
     "payment_terms",
     "credit_limit",
-    "billing_address",
+    "bill_to",
     "erp_customer_id",
-    "status",
+    "lifecycle",
 ]
 
 
@@ -45,27 +46,38 @@ def test_legal_customer_fields_are_owned_by_the_erp(field: str) -> None:
 
 def test_salesforce_contributes_legal_identity_through_create_request_with_approval() -> None:
     policy = load_ownership()
-    for field in ("legal_name", "tax_registrations", "payment_terms", "credit_limit", "billing_address"):
+    for field in ("legal_name", "tax_registrations", "payment_terms", "credit_limit", "bill_to"):
         rule = policy.rule("customer", field)
         assert rule is not None
         assert rule.contributors == {"salesforce"}
         assert rule.sync is SyncControl.CREATE_REQUEST_WITH_APPROVAL
-    for field in ("erp_customer_id", "status"):
+    for field in ("erp_customer_id", "lifecycle"):
         rule = policy.rule("customer", field)
         assert rule is not None and rule.contributors == frozenset()
         assert rule.sync is SyncControl.SELECTIVE_FIELD_SYNC, "ERP-generated values are written back"
 
 
-@pytest.mark.parametrize("field", ["parent_account", "account_owner", "segment", "opportunities", "quotes"])
-def test_commercial_hierarchy_is_owned_by_salesforce(field: str) -> None:
-    assert load_ownership().owner_of("account", field) == "salesforce"
+@pytest.mark.parametrize(
+    ("entity", "field"),
+    [
+        ("customer", "parent_id"),
+        ("customer", "display_name"),
+        ("customer", "web_domain"),
+        ("account", "account_owner"),
+        ("account", "segment"),
+        ("account", "opportunities"),
+        ("account", "quotes"),
+    ],
+)
+def test_commercial_hierarchy_is_owned_by_salesforce(entity: str, field: str) -> None:
+    assert load_ownership().owner_of(entity, field) == "salesforce"
 
 
 def test_subscription_is_owned_by_billing_and_invoices_are_read_only_copies() -> None:
     policy = load_ownership()
     assert policy.owner_of("subscription", "status") == "billing"
     assert policy.owner_of("subscription", "items") == "billing"
-    for field in ("number", "status", "amount_due", "due_date", "paid_date", "days_overdue"):
+    for field in ("number", "status", "balance", "due_date", "paid_date", "days_overdue"):
         rule = policy.rule("invoice", field)
         assert rule is not None
         assert (rule.owner, rule.sync) == ("billing", SyncControl.READ_ONLY)
@@ -79,11 +91,11 @@ def test_product_catalog_is_owned_by_the_erp() -> None:
 
 def test_invoice_owner_can_be_switched_to_the_erp() -> None:
     policy = load_ownership().with_owner("invoice", "erp")
-    rule = policy.rule("invoice", "amount_due")
+    rule = policy.rule("invoice", "balance")
     assert rule is not None
     assert rule.owner == "erp"
     assert rule.receivers == {"salesforce", "billing"}
-    decision = Governor(policy).decide_inbound("invoice", "billing", {"amount_due": "10.00"})
+    decision = Governor(policy).decide_inbound("invoice", "billing", {"balance": "10.00"})
     assert decision.dropped[0].reason is DropReason.READ_ONLY_COPY
 
 
@@ -165,29 +177,29 @@ def test_unknown_entities_and_systems_are_refused_by_name(governor: Governor) ->
 
 
 def test_owner_changes_are_accepted(governor: Governor) -> None:
-    decision = governor.decide_inbound("customer", "erp", {"credit_limit": "5000", "status": "active"})
-    assert decision.accepted == {"credit_limit": "5000", "status": "active"}
+    decision = governor.decide_inbound("customer", "erp", {"credit_limit": "5000", "lifecycle": "active"})
+    assert decision.accepted == {"credit_limit": "5000", "lifecycle": "active"}
     assert decision.requests == () and decision.dropped == ()
 
 
 def test_contributor_changes_become_a_request_to_the_owner(governor: Governor) -> None:
     decision = governor.decide_inbound(
-        "customer", "salesforce", {"legal_name": "Acme GmbH", "billing_address": {"city": "Berlin"}}
+        "customer", "salesforce", {"legal_name": "Acme GmbH", "bill_to": {"city": "Berlin"}}
     )
     assert decision.accepted == {}
     [request] = decision.requests
     assert (request.owner, request.requested_by, request.entity) == ("erp", "salesforce", "customer")
-    assert request.fields == {"legal_name": "Acme GmbH", "billing_address": {"city": "Berlin"}}
+    assert request.fields == {"legal_name": "Acme GmbH", "bill_to": {"city": "Berlin"}}
     assert decision.has_effect
 
 
 def test_non_owner_changes_are_dropped_with_an_audit_record(governor: Governor) -> None:
     decision = governor.decide_inbound(
-        "customer", "salesforce", {"status": "active", "legal_name": "Acme", "fax_color": "red"}
+        "customer", "salesforce", {"lifecycle": "active", "legal_name": "Acme", "fax_color": "red"}
     )
     assert [request.fields for request in decision.requests] == [{"legal_name": "Acme"}]
     reasons = {drop.field: drop.reason for drop in decision.dropped}
-    assert reasons == {"status": DropReason.NOT_OWNER, "fax_color": DropReason.UNGOVERNED_FIELD}
+    assert reasons == {"lifecycle": DropReason.NOT_OWNER, "fax_color": DropReason.UNGOVERNED_FIELD}
     records = decision.audit_records()
     assert records[0]["reason"] == "not_owner"
     assert records[0]["owner"] == "erp"
@@ -195,7 +207,7 @@ def test_non_owner_changes_are_dropped_with_an_audit_record(governor: Governor) 
 
 
 def test_edits_to_read_only_copies_are_dropped(governor: Governor) -> None:
-    decision = governor.decide_inbound("invoice", "salesforce", {"status": "paid", "amount_due": "0"})
+    decision = governor.decide_inbound("invoice", "salesforce", {"status": "paid", "balance": "0"})
     assert decision.accepted == {}
     assert {drop.reason for drop in decision.dropped} == {DropReason.READ_ONLY_COPY}
     assert not decision.has_effect
@@ -205,8 +217,8 @@ def test_salesforce_owns_the_commercial_hierarchy_and_the_erp_cannot_change_it(g
     assert governor.decide_inbound("account", "salesforce", {"segment": "enterprise"}).accepted == {
         "segment": "enterprise"
     }
-    dropped = governor.decide_inbound("account", "erp", {"parent_account": "001X"}).dropped
-    assert [(drop.field, drop.reason) for drop in dropped] == [("parent_account", DropReason.NOT_OWNER)]
+    dropped = governor.decide_inbound("customer", "erp", {"parent_id": "cus-9"}).dropped
+    assert [(drop.field, drop.reason) for drop in dropped] == [("parent_id", DropReason.NOT_OWNER)]
 
 
 # --- outbound filtering ------------------------------------------------------------------------
@@ -229,7 +241,7 @@ def test_nothing_is_written_into_the_owner_from_a_non_owner(governor: Governor) 
 
 
 def test_read_only_fields_are_written_only_with_the_owners_value(governor: Governor) -> None:
-    invoice = {"status": "open", "amount_due": "120.00"}
+    invoice = {"status": "open", "balance": "120.00"}
     assert governor.filter_outbound("invoice", "salesforce", invoice, origin_system="billing") == invoice
     decision = governor.explain_outbound("invoice", "salesforce", invoice, origin_system="erp")
     assert decision.allowed == {}
@@ -237,15 +249,20 @@ def test_read_only_fields_are_written_only_with_the_owners_value(governor: Gover
 
 
 def test_fields_a_system_does_not_receive_are_withheld(governor: Governor) -> None:
-    account = {"parent_account": "001P", "account_owner": "005U", "segment": "smb"}
-    assert governor.filter_outbound("account", "erp", account, origin_system="salesforce") == {
-        "parent_account": "001P"
+    customer = {"parent_id": "cus-P", "web_domain": "acme.com", "legal_name": "Acme"}
+    assert governor.filter_outbound("customer", "erp", customer, origin_system="salesforce") == {
+        "parent_id": "cus-P",
+        "web_domain": "acme.com",
     }
-    decision = governor.explain_outbound("account", "billing", account, origin_system="salesforce")
-    assert decision.allowed == {"segment": "smb"}
+    decision = governor.explain_outbound("customer", "billing", customer, origin_system="salesforce")
+    assert decision.allowed == {"web_domain": "acme.com"}
     assert {drop.field: drop.reason for drop in decision.withheld} == {
-        "parent_account": DropReason.NOT_A_RECEIVER,
-        "account_owner": DropReason.NOT_A_RECEIVER,
+        "parent_id": DropReason.NOT_A_RECEIVER,
+        "legal_name": DropReason.NOT_OWNERS_VALUE,
+    }
+    account = {"account_owner": "005U", "segment": "smb"}
+    assert governor.filter_outbound("account", "billing", account, origin_system="salesforce") == {
+        "segment": "smb"
     }
 
 
