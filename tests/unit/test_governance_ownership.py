@@ -302,3 +302,11 @@ def test_the_documented_table_is_the_shipped_table() -> None:
         for name, rule in policy.fields_of(entity).items()
     }
     assert documented == shipped, "docs/ownership.md must show the rules as shipped"
+
+
+def test_every_business_field_of_the_canonical_customer_has_an_owner() -> None:
+    from syncline.contracts import Customer
+
+    bookkeeping = {"id", "external_ids", "updated_at"}
+    governed = set(load_ownership().fields_of("customer"))
+    assert set(Customer.model_fields) - bookkeeping <= governed
