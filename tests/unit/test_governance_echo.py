@@ -170,3 +170,15 @@ def test_fields_of_one_report_may_echo_different_writes(echo: EchoSuppressor, cl
     )
     assert verdict.is_echo
     assert verdict.matched_write_id == "w2"
+
+
+def test_expired_entries_are_purged_as_writes_accumulate(clock: FakeClock) -> None:
+    store = InMemoryFingerprintStore()
+    echo = EchoSuppressor(store, window=timedelta(minutes=1), clock=clock, purge_every=3)
+    echo.record_write("salesforce", "customer", "001A", {"a": 1})
+    clock.now += timedelta(minutes=5)
+    echo.record_write("salesforce", "customer", "001B", {"a": 1})
+    echo.record_write("salesforce", "customer", "001C", {"a": 1})
+    long_ago = clock.now - timedelta(days=1)
+    assert store.recent("salesforce", "customer", "001A", long_ago) == []
+    assert len(store.recent("salesforce", "customer", "001C", long_ago)) == 1

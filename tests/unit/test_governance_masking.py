@@ -163,3 +163,17 @@ def test_the_matrix_is_policy_data_a_deployment_can_change() -> None:
     assert masked["email"] == "j***@acme.example", "kinds missing from the matrix are masked for everyone"
     card_for_all = MaskingPolicy(clear_access={Sensitivity.CARD: ClearAccess(roles=frozenset(Role))})
     assert not card_for_all.can_see(Viewer(Role.ADMIN), Sensitivity.CARD), "card data is never shown in clear"
+
+
+def test_structured_tax_registrations_keep_country_and_scheme_readable() -> None:
+    record = {"tax_registrations": [{"country": "DE", "scheme": "vat", "number": "DE136695976"}]}
+    masked = mask_record(record, Viewer(Role.VIEWER, Persona.SUPPORT))
+    assert masked == {"tax_registrations": [{"country": "DE", "scheme": "vat", "number": "•••••••5976"}]}
+
+
+def test_structured_card_details_are_masked_part_by_part() -> None:
+    record = {"card": {"brand": "visa", "number": "4242424242424242", "exp_month": 12, "cvc": "123"}}
+    masked = mask_record(record, Viewer(Role.ADMIN))
+    assert masked == {
+        "card": {"brand": "visa", "number": "••••••••••••4242", "exp_month": "••", "cvc": "•••"}
+    }

@@ -131,6 +131,16 @@ class EchoSuppressor:
     integration_users: Mapping[str, str] = field(default_factory=dict)
     window: timedelta = DEFAULT_WINDOW
     clock: Clock = utc_now
+    purge_every: int = 1000
+    _puts_since_purge: int = field(default=0, init=False, repr=False)
+
+    def _remember(self, fingerprint: WriteFingerprint) -> None:
+        """Store one entry; every `purge_every` entries, forget expired ones so memory stays bounded."""
+        self.store.put(fingerprint)
+        self._puts_since_purge += 1
+        if self._puts_since_purge >= self.purge_every:
+            self._puts_since_purge = 0
+            self.purge_expired()
 
     def record_write(
         self, system: str, entity: str, record_id: str, fields: Mapping[str, object], *, write_id: str = ""
@@ -139,7 +149,7 @@ class EchoSuppressor:
         fingerprint = WriteFingerprint(
             system, entity, record_id, fingerprint_fields(fields), self.clock(), write_id
         )
-        self.store.put(fingerprint)
+        self._remember(fingerprint)
         return fingerprint
 
     def judge(
@@ -171,7 +181,7 @@ class EchoSuppressor:
         genuine = {name: value for name, value in changed_fields.items() if name not in echoed}
         if genuine:
             observed = {name: hashes[name] for name in genuine}
-            self.store.put(WriteFingerprint(system, entity, record_id, observed, now, observed=True))
+            self._remember(WriteFingerprint(system, entity, record_id, observed, now, observed=True))
         if not echoed:
             return EchoVerdict(
                 frozenset(),

@@ -251,7 +251,7 @@ def mask_record(
     for key, value in record.items():
         sensitivity = policy.classify(key)
         if sensitivity is not None and value is not None and not policy.can_see(viewer, sensitivity):
-            masked[key] = _mask_any(sensitivity, value)
+            masked[key] = _mask_any(sensitivity, value, policy)
         else:
             masked[key] = _mask_nested(value, viewer, policy)
     return masked
@@ -279,12 +279,24 @@ def _mask_spans(text: str) -> str:
     return "".join(masked)
 
 
-def _mask_any(sensitivity: Sensitivity, value: object) -> object:
+#: Inside a structured sensitive value (e.g. a tax registration) only these parts hold the secret;
+#: the rest (country, scheme) stays readable so people can still tell registrations apart.
+_SECRET_PARTS = frozenset({"number", "value", "id", "last4"})
+
+
+def _mask_any(sensitivity: Sensitivity, value: object, policy: MaskingPolicy) -> object:
     if isinstance(value, Mapping):
-        return {str(k): _mask_any(sensitivity, v) for k, v in value.items()}
+        return {
+            str(k): _mask_any(sensitivity, v, policy) if _is_secret_part(str(k), policy) else v
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_mask_any(sensitivity, item) for item in value]
+        return [_mask_any(sensitivity, item, policy) for item in value]
     return mask_value(sensitivity, str(value))
+
+
+def _is_secret_part(key: str, policy: MaskingPolicy) -> bool:
+    return _field_key(key) in _SECRET_PARTS or policy.classify(key) is not None
 
 
 def _keep_last(value: str, visible: int) -> str:

@@ -124,7 +124,9 @@ def _validate(module: _Validator, candidate: str, country: str) -> str:
 class _Validator(Protocol):
     """What we use of a python-stdnum module."""
 
-    def validate(self, number: str) -> str: ...
+    def validate(self, number: str) -> str:
+        """The compact number, or a stdnum ValidationError saying what is wrong."""
+        ...
 
 
 def _tax_module(country: str, scheme: str | None) -> tuple[_Validator, str]:

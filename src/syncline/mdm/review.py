@@ -60,6 +60,7 @@ class ReviewItem:
     status: ExceptionStatus
     created_at: datetime
     resolution: str | None
+    assignee: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -114,6 +115,13 @@ class ReviewQueue:
             ]
             tasks.sort(key=lambda task: (task.created_at, task.id))
             return [_from_task(session, task) for task in tasks[:limit]]
+
+    def assign(self, item_id: str, assignee: str) -> ReviewItem:
+        """Give an open item to one steward, so two people do not decide it twice."""
+        with self.ledger.transaction() as session:
+            _require_open(session, item_id)
+            session.assign_exception(item_id, assignee)
+            return _require(session, item_id)
 
     def accept_candidate(
         self, item_id: str, candidate_system_id: str, *, actor: str, replace_existing: bool = False
@@ -261,6 +269,7 @@ def _from_task(session: LedgerSession, task: ExceptionTask) -> ReviewItem:
         status=task.status,
         created_at=task.created_at,
         resolution=task.resolution,
+        assignee=task.assignee,
     )
 
 

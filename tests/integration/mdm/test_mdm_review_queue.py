@@ -138,3 +138,14 @@ def test_resolved_and_new_identities_are_recorded_in_xref(service: IdentityServi
         "salesforce": "001A",
     }
     assert service.xref.system_ids("customer", fresh.canonical_id) == {"salesforce": "001Z"}
+
+
+def test_an_item_can_be_assigned_and_stays_in_the_open_list(service: IdentityService) -> None:
+    item = service.resolve_and_record(STARK).review
+    assert item is not None
+    assigned = service.reviews.assign(item.id, "dana")
+    assert (assigned.assignee, assigned.status) == ("dana", ExceptionStatus.ASSIGNED)
+    assert [i.id for i in service.reviews.open_items()] == [item.id]
+    service.reviews.accept_candidate(item.id, "C-800", actor="dana")
+    with pytest.raises(ReviewDecisionError, match="already resolved"):
+        service.reviews.assign(item.id, "erin")
