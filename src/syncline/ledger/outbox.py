@@ -107,22 +107,22 @@ class OutboxOperations(SessionBase):
         return AppendResult(appended=tuple(appended), duplicates=tuple(duplicates))
 
     def _reserve_key_sequences(self, batch: Sequence[NewEvent]) -> dict[str, Iterator[int]]:
-        """Take `n` sequence numbers per key, locking the keys in sorted order (no deadlocks)."""
+        """Take `n` sequence numbers per key with one multi-row upsert, keys in sorted order.
+
+        The upsert locks each key's row until commit; sorted order means two batches always lock
+        shared keys in the same order, so they queue behind each other instead of deadlocking.
+        """
         wanted = Counter(event.ordering_key for event in batch)
+        rows = [{"ordering_key": key, "last_seq": wanted[key]} for key in sorted(wanted)]
+        upsert = self.flavor.insert(ordering_keys)
+        statement = upsert.on_conflict_do_update(
+            index_elements=["ordering_key"],
+            set_={"last_seq": ordering_keys.c.last_seq + upsert.excluded.last_seq},
+        ).returning(ordering_keys.c.ordering_key, ordering_keys.c.last_seq)
         ranges: dict[str, Iterator[int]] = {}
-        for key in sorted(wanted):
+        for key, last in self.conn.execute(statement, rows):
             count = wanted[key]
-            statement = (
-                self.flavor.insert(ordering_keys)
-                .values(ordering_key=key, last_seq=count)
-                .on_conflict_do_update(
-                    index_elements=["ordering_key"],
-                    set_={"last_seq": ordering_keys.c.last_seq + count},
-                )
-                .returning(ordering_keys.c.last_seq)
-            )
-            last = int(self.conn.execute(statement).scalar_one())
-            ranges[key] = iter(range(last - count + 1, last + 1))
+            ranges[key] = iter(range(int(last) - count + 1, int(last) + 1))
         return ranges
 
     @staticmethod
