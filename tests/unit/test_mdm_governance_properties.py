@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncline.governance import Governor, load_ownership
+from syncline.governance import (
+    EchoSuppressor,
+    Governor,
+    InMemoryFingerprintStore,
+    SensitiveDataLeak,
+    guard_payload,
+    load_ownership,
+)
 from syncline.mdm import InvalidWebDomain, normalize_domain, normalize_legal_name
 
 GOVERNOR = Governor(load_ownership())
@@ -63,3 +71,34 @@ def test_domain_normalisation_is_idempotent(raw: str) -> None:
         return
     assert normalize_domain(domain) == domain
     assert domain == domain.lower() and "/" not in domain and not domain.startswith("www.")
+
+
+FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=6), FIELD_VALUES, min_size=1, max_size=6))
+def test_whatever_we_write_is_recognised_when_it_comes_back(fields: dict[str, object]) -> None:
+    echo = EchoSuppressor(InMemoryFingerprintStore())
+    echo.record_write("salesforce", "customer", "001", fields)
+    verdict = echo.judge("salesforce", "customer", "001", fields)
+    assert verdict.is_echo and verdict.echo_fields == set(fields)
+
+
+@given(
+    prefix=st.text(alphabet="abc xyz:", max_size=10),
+    card=st.sampled_from(["4242424242424242", "5555 5555 5555 4444", "3782-822463-10005"]),
+    depth=st.integers(min_value=0, max_value=3),
+)
+def test_a_card_number_anywhere_in_a_payload_is_refused(prefix: str, card: str, depth: int) -> None:
+    payload: object = {"Note__c": f"{prefix} {card} "}
+    for level in range(depth):
+        payload = {f"level{level}": [payload]}
+    with pytest.raises(SensitiveDataLeak):
+        guard_payload("salesforce", payload)
