@@ -134,31 +134,12 @@ class ReviewQueue:
         with self.ledger.transaction() as session:
             item = _require_open(session, item_id)
             candidate = _pick(item, candidate_system_id)
-            canonical = session.canonical_id_for(item.entity_type, candidate.system, candidate.system_id)
-            canonical = canonical or canonical_id_for_record(
-                item.entity_type, candidate.system, candidate.system_id
-            )
-            current = session.system_id_for(item.entity_type, canonical, item.system)
-            if current is not None and current.system_id != item.record_id and not replace_existing:
-                linked = f"{item.system} {current.system_id}"
-                raise ReviewDecisionError(
-                    f"{candidate.system} {candidate.system_id} is linked to {linked}; "
-                    "pass replace_existing to move the link"
-                )
-            self._link(
-                session,
-                item.entity_type,
-                canonical,
-                {candidate.system: candidate.system_id, item.system: item.record_id},
-            )
+            canonical = _identity_of(session, item, candidate, replace_existing=replace_existing)
+            links = {candidate.system: candidate.system_id, item.system: item.record_id}
+            self._link(session, item.entity_type, canonical, links)
             resolution = f"linked to {candidate.system} {candidate.system_id} as {canonical}"
-            self._close(
-                session,
-                item,
-                actor,
-                resolution,
-                {"decision": "match", "canonical_id": canonical, "candidate": candidate.system_id},
-            )
+            details = {"decision": "match", "canonical_id": canonical, "candidate": candidate.system_id}
+            self._close(session, item, actor, resolution, details)
             return canonical
 
     def create_new(self, item_id: str, *, actor: str) -> str:
@@ -285,6 +266,22 @@ def _require_open(session: LedgerSession, item_id: str) -> ReviewItem:
     if not item.is_open:
         raise ReviewDecisionError(f"review item {item_id} is already resolved: {item.resolution}")
     return item
+
+
+def _identity_of(
+    session: LedgerSession, item: ReviewItem, candidate: Candidate, *, replace_existing: bool
+) -> str:
+    """The candidate's canonical id (existing or deterministic), refusing to steal another record's link."""
+    entity = item.entity_type
+    canonical = session.canonical_id_for(entity, candidate.system, candidate.system_id)
+    canonical = canonical or canonical_id_for_record(entity, candidate.system, candidate.system_id)
+    current = session.system_id_for(entity, canonical, item.system)
+    if current is not None and current.system_id != item.record_id and not replace_existing:
+        raise ReviewDecisionError(
+            f"{candidate.system} {candidate.system_id} is linked to {item.system} {current.system_id}; "
+            "pass replace_existing to move the link"
+        )
+    return canonical
 
 
 def _pick(item: ReviewItem, candidate_system_id: str) -> Candidate:
