@@ -310,3 +310,11 @@ def test_every_business_field_of_the_canonical_customer_has_an_owner() -> None:
     bookkeeping = {"id", "external_ids", "updated_at"}
     governed = set(load_ownership().fields_of("customer"))
     assert set(Customer.model_fields) - bookkeeping <= governed
+
+
+def test_module_level_shortcuts_use_the_shipped_rules() -> None:
+    from syncline.governance import decide_inbound, default_governor, filter_outbound
+
+    assert default_governor() is default_governor(), "loaded once per process"
+    assert decide_inbound("customer", "netsuite", {"lifecycle": "active"}).accepted == {"lifecycle": "active"}
+    assert filter_outbound("invoice", "salesforce", {"status": "paid"}, origin_system="erp") == {}

@@ -12,7 +12,8 @@ GOVERNANCE_NAMES = {
     "InMemoryFingerprintStore", "InboundDecision", "MaskingPolicy", "MergeRule", "OutboundDecision",
     "OwnershipFileError", "OwnershipPolicy", "Persona", "PreparedWrite", "Role", "SensitiveDataLeak",
     "Sensitivity", "StaleVersionError", "SyncControl", "VersionConflict", "Viewer", "WriteFingerprint",
-    "check_version", "detect_version_conflict", "find_payment_data", "fingerprint_fields", "guard_payload",
+    "check_version", "decide_inbound", "default_governor", "detect_version_conflict", "filter_outbound",
+    "find_payment_data", "fingerprint_fields", "guard_payload",
     "load_ownership", "mask_record", "parse_ownership",
 }  # fmt: skip
 

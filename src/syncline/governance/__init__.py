@@ -31,6 +31,9 @@ from syncline.governance.enforcement import (
     Governor,
     InboundDecision,
     OutboundDecision,
+    decide_inbound,
+    default_governor,
+    filter_outbound,
 )
 from syncline.governance.gate import Admission, Gatekeeper, PreparedWrite
 from syncline.governance.masking import (
@@ -93,7 +96,10 @@ __all__ = [
     "Viewer",
     "WriteFingerprint",
     "check_version",
+    "decide_inbound",
+    "default_governor",
     "detect_version_conflict",
+    "filter_outbound",
     "find_payment_data",
     "fingerprint_fields",
     "guard_payload",

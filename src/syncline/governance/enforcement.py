@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
-from syncline.governance.ownership import FieldRule, OwnershipPolicy, SyncControl
+from syncline.governance.ownership import FieldRule, OwnershipPolicy, SyncControl, load_ownership
 
 
 class DropReason(StrEnum):
@@ -150,6 +151,36 @@ class Governor:
         return dict(decision.allowed)
 
 
+@cache
+def default_governor() -> Governor:
+    """A governor over the shipped ownership rules, loaded once per process."""
+    return Governor(load_ownership())
+
+
+def decide_inbound(
+    entity: str,
+    source_system: str,
+    changed_fields: Mapping[str, object],
+    *,
+    governor: Governor | None = None,
+) -> InboundDecision:
+    """`Governor.decide_inbound` with the shipped rules unless a governor is given."""
+    return (governor or default_governor()).decide_inbound(entity, source_system, changed_fields)
+
+
+def filter_outbound(
+    entity: str,
+    target_system: str,
+    fields: Mapping[str, object],
+    *,
+    origin_system: str,
+    governor: Governor | None = None,
+) -> dict[str, object]:
+    """`Governor.filter_outbound` with the shipped rules unless a governor is given."""
+    chosen = governor or default_governor()
+    return chosen.filter_outbound(entity, target_system, fields, origin_system=origin_system)
+
+
 def _ungoverned(entity: str, name: str) -> DroppedField:
     return DroppedField(
         name, DropReason.UNGOVERNED_FIELD, None, f"{entity}.{name} has no owner in the ownership rules"
@@ -202,4 +233,7 @@ __all__ = [
     "Governor",
     "InboundDecision",
     "OutboundDecision",
+    "decide_inbound",
+    "default_governor",
+    "filter_outbound",
 ]
