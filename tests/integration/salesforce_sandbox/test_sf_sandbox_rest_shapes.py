@@ -193,13 +193,15 @@ def test_line_item_from_another_price_book_is_integrity_error(
     partner_entry = api.get(
         "query",
         params={
-            "q": "SELECT Id, Product2Id FROM PricebookEntry WHERE Pricebook2.Name = 'Partner Price Book' LIMIT 1"
+            "q": "SELECT Id, Product2Id FROM PricebookEntry "
+            "WHERE Pricebook2.Name = 'Partner Price Book' LIMIT 1"
         },
     ).json()["records"][0]
     opportunity = api.get(
         "query",
         params={
-            "q": f"SELECT Id FROM Opportunity WHERE Pricebook2Id = '{sf_info['standard_pricebook_id']}' LIMIT 1"
+            "q": "SELECT Id FROM Opportunity "
+            f"WHERE Pricebook2Id = '{sf_info['standard_pricebook_id']}' LIMIT 1"
         },
     ).json()["records"][0]["Id"]
     response = api.post(
