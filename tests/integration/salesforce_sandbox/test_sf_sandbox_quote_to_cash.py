@@ -22,7 +22,8 @@ def test_order_from_an_approved_quote(api: httpx.Client, sf_info: dict[str, Any]
     assert quote["Opportunity"]["StageName"] == "Negotiation/Review"
     lines = _query(
         api,
-        f"SELECT PricebookEntryId, Quantity, UnitPrice, TotalPrice FROM QuoteLineItem WHERE QuoteId = '{quote['Id']}'",
+        "SELECT PricebookEntryId, Quantity, UnitPrice, TotalPrice FROM QuoteLineItem "
+        f"WHERE QuoteId = '{quote['Id']}'",
     )
     assert round(sum(line["TotalPrice"] for line in lines), 2) == quote["GrandTotal"]
     assert (
