@@ -177,3 +177,15 @@ def test_query_all_pages_past_2000_rows(sf: Salesforce) -> None:
         "SELECT Id FROM Sync_Exception__c WHERE IsDeleted = true", include_deleted=True
     )
     assert with_deleted["totalSize"] == 0
+
+
+def test_a_locked_row_fails_alone_in_a_collection(sf: Salesforce, http: httpx.Client) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"Lockable {i}"} for i in range(3)]
+    ids = [r["id"] for r in sf.restful("composite/sobjects", method="POST", json={"records": records})]
+    assert http.post("/__admin/locks", json={"record_id": ids[1], "failures": 1}).status_code == 200
+    updates = [{"attributes": {"type": "Account"}, "Id": i, "Phone": "1"} for i in ids]
+    first = sf.restful("composite/sobjects", method="PATCH", json={"records": updates})
+    assert [r["success"] for r in first] == [True, False, True]
+    assert first[1]["errors"][0]["statusCode"] == "UNABLE_TO_LOCK_ROW"
+    retried = sf.restful("composite/sobjects", method="PATCH", json={"records": [updates[1]]})
+    assert retried[0]["success"] is True

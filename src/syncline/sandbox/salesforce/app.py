@@ -266,6 +266,8 @@ class SalesforceSandbox:
             Route("/__admin/api-usage", self._admin_usage, methods=["POST"]),
             Route("/__admin/validation-rules", self._admin_rules, methods=["GET", "POST", "DELETE"]),
             Route("/__admin/refresh-token", self._admin_refresh_token, methods=["POST"]),
+            Route("/__admin/locks", self._admin_locks, methods=["POST"]),
+            Route("/__admin/undelete", self._admin_undelete, methods=["POST"]),
         ]
 
     @staticmethod
@@ -393,6 +395,25 @@ class SalesforceSandbox:
             name = request.query_params.get("name", "")
             self.schema.rules[:] = [r for r in self.schema.rules if r.name != name]
         return _json([{"object": r.object, "name": r.name, "message": r.message} for r in self.schema.rules])
+
+    async def _admin_locks(self, request: Request) -> Response:
+        body = await request.json()
+        self.store.lock_row(str(body["record_id"]), int(body.get("failures", 1)))
+        return _json({"locked": body["record_id"], "failures": int(body.get("failures", 1))})
+
+    async def _admin_undelete(self, request: Request) -> Response:
+        """Restore a record from the recycle bin as the UI user would (publishes an UNDELETE event)."""
+        body = await request.json()
+        record_id = str(body["record_id"])
+        obj = self.schema.object_for_id(record_id)
+        if obj is None:
+            return _json([{"errorCode": "MALFORMED_ID", "message": f"unknown id {record_id}"}], 400)
+        try:
+            with self.store.transaction(CallContext(self.ui_user.id, self.api_version, api="ui")):
+                self.store.undelete(obj.name, record_id)
+        except SalesforceError as exc:
+            return _json(exc.rest_body(), exc.status)
+        return _json({"undeleted": record_id})
 
     async def _admin_refresh_token(self, request: Request) -> Response:
         body = await request.json()

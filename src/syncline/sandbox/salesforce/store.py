@@ -40,6 +40,9 @@ class CallContext:
 
     @property
     def change_origin(self) -> str:
+        """CDC `changeOrigin`: empty for changes made in the UI, as in a real org."""
+        if self.api == "ui":
+            return ""
         origin = f"com/salesforce/api/{self.api}/{self.api_version}"
         return f"{origin};client={self.client}" if self.client else origin
 
@@ -87,6 +90,7 @@ class Store:
         self._current: Transaction | None = None
         self._tx_counter = 0
         self.capture_changes = True
+        self.locks: dict[str, int] = {}
 
     # ---- transactions -------------------------------------------------------------------------
 
@@ -231,6 +235,7 @@ class Store:
             if "OwnerId" in obj.fields:
                 record["OwnerId"] = tx.context.user_id
             record.update(provided)
+            self._check_lock([v for k, v in provided.items() if obj.fields[k].type == "reference" and v])
             self._assign_autonumbers(obj, record)
             self._check_and_derive(obj, record, None, set(provided))
             self._write(obj.name, record)
@@ -254,6 +259,7 @@ class Store:
                 raise errors.not_found()
             if old.get("IsDeleted"):
                 raise errors.entity_deleted()
+            self._check_lock([record_id])
             provided = self._normalise(obj, values, creating=False, from_csv=from_csv)
             tx = self._tx()
             record = dict(old)
@@ -282,6 +288,7 @@ class Store:
                 raise errors.not_found()
             if old.get("IsDeleted"):
                 raise errors.entity_deleted()
+            self._check_lock([record_id])
             rules.before_delete(self, obj, old)
             for child_object, child_id in rules.cascade_children(self, obj, record_id):
                 self.delete(child_object, child_id)
@@ -303,7 +310,9 @@ class Store:
             if old is None or not old.get("IsDeleted"):
                 raise SalesforceError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
             record = dict(old)
-            record["IsDeleted"] = False
+            now = format_datetime(self.clock.now())
+            user = self._tx().context.user_id
+            record.update(IsDeleted=False, LastModifiedDate=now, LastModifiedById=user, SystemModstamp=now)
             self._check_unique(obj, record)
             self._write(obj.name, record)
             self._tx().changes.append(Change(obj.name, record_id, "UNDELETE", _event_fields(record)))
@@ -361,6 +370,22 @@ class Store:
         self._write(object_name, record)
 
     # ---- validation ---------------------------------------------------------------------------
+
+    def lock_row(self, record_id: str, failures: int) -> None:
+        """Make the next `failures` writes touching `record_id` fail with UNABLE_TO_LOCK_ROW.
+
+        Lock contention in a real org comes from other transactions holding the row (or its
+        parent, for roll-ups); this reproduces it per record, so a test can see one record of a
+        batch fail transiently while its neighbours succeed.
+        """
+        with self.lock:
+            self.locks[record_id] = failures
+
+    def _check_lock(self, record_ids: list[str]) -> None:
+        for record_id in record_ids:
+            if self.locks.get(record_id, 0) > 0:
+                self.locks[record_id] -= 1
+                raise errors.unable_to_lock_row(record_id)
 
     def _writable_object(self, name: str) -> ObjectDef:
         obj = self.object(name)
