@@ -1,4 +1,4 @@
-"""`/composite` (dependent subrequests with `@{ref.field}` references), `/composite/batch`, `/composite/graph`.
+"""`/composite` (dependent subrequests, `@{ref.field}` references), `/composite/batch`, `/composite/graph`.
 
 Composite subrequests run through the same REST router as top-level calls. With `allOrNone`
 the whole request is one transaction: the first failure rolls everything back, and every other
