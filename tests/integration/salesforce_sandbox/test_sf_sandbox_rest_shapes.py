@@ -285,3 +285,38 @@ def test_query_paging_with_batch_size(api: httpx.Client) -> None:
     assert re.fullmatch(r"/services/data/v[\d.]+/query/01g\w{15}-300", page["nextRecordsUrl"])
     rest = api.get(page["nextRecordsUrl"].split("/", 4)[4]).json()
     assert rest["done"] is True and len(rest["records"]) == 100 and "nextRecordsUrl" not in rest
+
+
+def test_conditional_requests(api: httpx.Client) -> None:
+    record = api.post("sobjects/Account", json={"Name": "Etag Co"}).json()["id"]
+    first = api.get(f"sobjects/Account/{record}")
+    tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert api.get(f"sobjects/Account/{record}", headers={"If-None-Match": tag}).status_code == 304
+    assert api.get(f"sobjects/Account/{record}", headers={"If-Modified-Since": modified}).status_code == 304
+    assert (
+        api.patch(f"sobjects/Account/{record}", json={"Phone": "1"}, headers={"If-Match": tag}).status_code
+        == 204
+    )
+    stale = api.patch(f"sobjects/Account/{record}", json={"Phone": "2"}, headers={"If-Match": tag})
+    _error(stale, 412, "PRECONDITION_FAILED")
+    assert api.get(f"sobjects/Account/{record}").json()["Phone"] == "1"
+    _error(
+        api.get(f"sobjects/Account/{record}", headers={"If-Modified-Since": "yesterday"}),
+        400,
+        "INVALID_HEADER",
+    )
+
+
+def test_account_delete_cascades_and_is_blocked_by_orders(api: httpx.Client) -> None:
+    account = api.post("sobjects/Account", json={"Name": "Cascade Co"}).json()["id"]
+    contact = api.post("sobjects/Contact", json={"LastName": "Child", "AccountId": account}).json()["id"]
+    assert api.delete(f"sobjects/Account/{account}").status_code == 204
+    _error(api.get(f"sobjects/Contact/{contact}"), 404, "ENTITY_IS_DELETED")
+    ordered = api.post("sobjects/Account", json={"Name": "Ordered Co"}).json()["id"]
+    api.post("sobjects/Order", json={"AccountId": ordered, "EffectiveDate": "2026-12-01"})
+    _error(api.delete(f"sobjects/Account/{ordered}"), 400, "DELETE_FAILED")
+    _error(
+        api.get("query", params={"q": "SELECT Id FROM Account OFFSET 2001"}),
+        400,
+        "NUMBER_OUTSIDE_VALID_RANGE",
+    )

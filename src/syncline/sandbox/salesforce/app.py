@@ -244,6 +244,7 @@ class SalesforceSandbox:
             self.events.restore(state.get("events", {}))
             self.usage.restore(state.get("api_usage", []))
             self.oauth.restore(state.get("oauth", {}))
+            self.oauth.refresh_tokens[self.refresh_token] = (self.integration_user.id, self.client_id)
             extra = float(state.get("clock_offset_s", 0)) - self.clock.offset_s
             if extra > 0:
                 self.clock.advance(extra)
@@ -336,7 +337,7 @@ class SalesforceSandbox:
             return Response(
                 response.raw, status_code=response.status, headers=headers, media_type=response.content_type
             )
-        if response.status == 204 or response.body is None:
+        if response.status in (204, 304) or response.body is None:
             return Response(status_code=response.status, headers=headers)
         return _json(response.body, response.status, headers)
 

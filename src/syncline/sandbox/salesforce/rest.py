@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from syncline.sandbox.salesforce import errors, ids
+from syncline.sandbox.salesforce import conditional, errors, ids
 from syncline.sandbox.salesforce.errors import SalesforceError
 from syncline.sandbox.salesforce.schema import FieldDef, ObjectDef
 from syncline.sandbox.salesforce.soql import CompiledQuery, Resolver, compile_query, execute, parse
@@ -252,9 +252,17 @@ class RestApi:
         record_id = self.store.resolve_id(obj, segment)
         if request.method == "GET":
             record = self.store.get(obj.name, record_id)
-            return ApiResponse(200, render_record(obj, record, request.version, _field_list(request, obj)))
+            validators = {
+                "ETag": conditional.etag(record),
+                "Last-Modified": conditional.last_modified(record),
+            }
+            if conditional.check_read(record, request.headers):
+                return ApiResponse(304, headers=validators)
+            body = render_record(obj, record, request.version, _field_list(request, obj))
+            return ApiResponse(200, body, headers=validators)
         if request.method == "PATCH":
             body = _record_body(request)
+            conditional.check_write(self.store.get(obj.name, record_id), request.headers)
             with self.store.transaction(request.context):
                 self.store.update(obj.name, record_id, body)
             return ApiResponse(204)
@@ -388,6 +396,7 @@ class RestApi:
         body: dict[str, Any] = {"totalSize": len(rows), "done": True, "records": page}
         if offset + size < len(rows):
             if locator is None:
+                self._forget_idle_cursors()
                 locator = self.store.ids.new(ids.QUERY_LOCATOR_PREFIX)
             self.cursors[locator] = QueryCursor(rows, query_all, self.store.clock.now().timestamp())
             kind = "queryAll" if query_all else "query"
@@ -396,6 +405,11 @@ class RestApi:
         elif locator is not None:
             self.cursors.pop(locator, None)
         return ApiResponse(200, body)
+
+    def _forget_idle_cursors(self) -> None:
+        horizon = self.store.clock.now().timestamp() - CURSOR_IDLE_S
+        for locator in [k for k, c in self.cursors.items() if c.last_used < horizon]:
+            del self.cursors[locator]
 
 
 def _batch_size(request: ApiRequest) -> int:

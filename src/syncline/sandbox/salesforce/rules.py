@@ -25,6 +25,7 @@ LINE_ITEMS = {
     "OrderItem": ("OrderId", "Order"),
 }
 CASCADES = {
+    "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId")],
     "Opportunity": [("OpportunityLineItem", "OpportunityId"), ("Quote", "OpportunityId")],
     "Quote": [("QuoteLineItem", "QuoteId")],
     "Order": [("OrderItem", "OrderId")],
@@ -223,6 +224,21 @@ def before_delete(store: Store, obj: ObjectDef, record: Record) -> None:
         order = store.peek(record.get("OrderId") or "") or {}
         if order.get("Status") == "Activated":
             raise integrity("You can't add or change products on an activated order.", ["OrderId"])
+    if obj.name == "Account":
+        blockers = [
+            r["Id"]
+            for kind in ("Order", "Contract")
+            for r in store.rows(kind)
+            if r.get("AccountId") == record["Id"]
+        ]
+        if blockers:
+            raise SalesforceError(
+                400,
+                "DELETE_FAILED",
+                f"Your attempt to delete {record.get('Name')} could not be completed because it is "
+                f"associated with the following orders or contracts: {', '.join(blockers[:5])}",
+                [],
+            )
     if obj.name == "Pricebook2" and record.get("IsStandard"):
         raise SalesforceError(400, "DELETE_FAILED", "The standard price book can't be deleted", [])
 

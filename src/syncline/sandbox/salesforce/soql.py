@@ -45,6 +45,9 @@ RELATIVE_DATES = {
 }  # fmt: skip
 
 
+MAX_OFFSET = 2000
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str
@@ -178,6 +181,12 @@ class _Parser:
         if self.is_word("offset"):
             self.take()
             query.offset = self._integer()
+            if query.offset > MAX_OFFSET:
+                raise SalesforceError(
+                    400,
+                    "NUMBER_OUTSIDE_VALID_RANGE",
+                    f"Maximum SOQL offset allowed is {MAX_OFFSET}",
+                )
         leftover = self.peek()
         if leftover is not None:
             raise malformed_query(f"unexpected token: '{leftover.text}'")
