@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -43,6 +44,7 @@ from syncline.sandbox.salesforce.soap import soap_login
 from syncline.sandbox.salesforce.store import CallContext, Store
 
 DEFAULT_API_VERSION = "64.0"
+_log = logging.getLogger(__name__)
 OPTION_KEYS = {
     "daily_api_requests": "daily API allocation (default 100000)",
     "session_timeout_seconds": "access-token lifetime (default 7200)",
@@ -327,8 +329,14 @@ class SalesforceSandbox:
             body=await request.body(),
             headers={k.lower(): v for k, v in request.headers.items()},
         )
-        with self.store.lock:
-            response = self.api.dispatch(api_request)
+        try:
+            with self.store.lock:
+                response = self.api.dispatch(api_request)
+        except Exception:  # a sandbox bug must still look like Salesforce's 500, and be logged
+            _log.exception("salesforce sandbox failed on %s %s", request.method, request.url.path)
+            response = ApiResponse(
+                500, [{"errorCode": "UNKNOWN_EXCEPTION", "message": "An unexpected error occurred."}]
+            )
         return self._render(response)
 
     def _render(self, response: ApiResponse) -> Response:
