@@ -10,7 +10,12 @@ from sf_sandbox_helpers import client_credentials_token
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
 
-SANDBOX_OPTIONS = {"daily_api_requests": 50, "session_timeout_seconds": 600, "cdc_retention_hours": 1}
+SANDBOX_OPTIONS = {
+    "daily_api_requests": 50,
+    "session_timeout_seconds": 600,
+    "cdc_retention_hours": 1,
+    "cdc_entities": ["Account", "Order"],
+}
 
 
 def _advance(http: httpx.Client, seconds: float) -> None:
@@ -111,3 +116,16 @@ def test_daily_allocation_is_enforced_and_recovers(
     _advance(http, 24 * 3600 + 1)
     fresh = client_credentials_token(http, sf_info)
     assert _get(http, sf_info, fresh, "sobjects").headers["Sforce-Limit-Info"] == "api-usage=1/50"
+
+
+def test_only_selected_entities_publish_change_events(http: httpx.Client, sf_info: dict[str, Any]) -> None:
+    token = client_credentials_token(http, sf_info)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/services/data/v{sf_info['api_version']}"
+    start = http.get("/cdc/v1/events", params={"replayId": -1}, headers=headers).json()["latestReplayId"]
+    account = http.post(f"{base}/sobjects/Account", json={"Name": "Selected"}, headers=headers).json()["id"]
+    http.post(
+        f"{base}/sobjects/Contact", json={"LastName": "Unselected", "AccountId": account}, headers=headers
+    )
+    events = http.get("/cdc/v1/events", params={"replayId": start}, headers=headers).json()["events"]
+    assert [e["data"]["payload"]["ChangeEventHeader"]["entityName"] for e in events] == ["Account"]

@@ -49,6 +49,7 @@ OPTION_KEYS = {
     "daily_api_requests": "daily API allocation (default 100000)",
     "session_timeout_seconds": "access-token lifetime (default 7200)",
     "cdc_retention_hours": "change-event retention (default 72)",
+    "cdc_entities": "objects selected for change data capture (default: all)",
     "frozen_at": "ISO datetime: freeze the sandbox clock there (default: real time)",
     "clock_offset_seconds": "start the clock shifted by this many seconds",
     "schema_file": "path to an alternative schema YAML",
@@ -124,7 +125,11 @@ class SalesforceSandbox:
         )
         self.ids = ids.IdFactory(context.seed)
         self.org_id = self.ids.new(ids.ORG_PREFIX)
-        self.events = ChangeEventLog(self.clock, float(options.get("cdc_retention_hours", 72)))
+        self.events = ChangeEventLog(
+            self.clock,
+            float(options.get("cdc_retention_hours", 72)),
+            self._cdc_entities(options.get("cdc_entities")),
+        )
         self.store = Store(self.schema, self.ids, self.clock, on_commit=self.events.publish)
         self.usage = ApiUsage(self.clock, int(options.get("daily_api_requests", 100_000)))
         self.max_version = float(options.get("max_api_version", 67.0))
@@ -150,6 +155,16 @@ class SalesforceSandbox:
         self._seed(context.seed)
         self.refresh_token = self.oauth.mint_refresh_token(self.integration_user.username)
         self._app = Starlette(routes=self._routes())
+
+    def _cdc_entities(self, names: list[str] | None) -> frozenset[str] | None:
+        """The objects selected for change data capture (Setup > Change Data Capture); None = all."""
+        if names is None:
+            return None
+        objects = [self.schema.object(n) for n in names]
+        unknown = [n for n, o in zip(names, objects, strict=True) if o is None]
+        if unknown:
+            raise ValueError(f"cdc_entities names unknown objects: {unknown}")
+        return frozenset(o.name for o in objects if o is not None)
 
     def _make_users(self, seed: int) -> None:
         self.integration_user = SandboxUser(

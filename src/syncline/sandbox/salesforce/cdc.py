@@ -72,8 +72,11 @@ class StoredEvent:
 class ChangeEventLog:
     """Retained change events in replay order."""
 
-    def __init__(self, clock: SandboxClock, retention_hours: float = 72.0) -> None:
+    def __init__(
+        self, clock: SandboxClock, retention_hours: float = 72.0, entities: frozenset[str] | None = None
+    ) -> None:
         self.clock = clock
+        self.entities = entities
         self.retention_ms = int(retention_hours * 3600 * 1000)
         self.events: list[StoredEvent] = []
         self.last_replay_id = 0
@@ -86,7 +89,8 @@ class ChangeEventLog:
         with self._lock:
             self.commit_number += 1
             now_ms = int(self.clock.now().timestamp() * 1000)
-            for sequence, change in enumerate(tx.changes, start=1):
+            selected = [c for c in tx.changes if self.entities is None or c.object in self.entities]
+            for sequence, change in enumerate(selected, start=1):
                 header = {
                     "entityName": change.object,
                     "recordIds": [change.record_id],
