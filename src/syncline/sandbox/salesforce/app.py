@@ -274,6 +274,8 @@ class SalesforceSandbox:
         return [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
             Route("/services/oauth2/revoke", self._revoke, methods=["POST", "GET"]),
+            Route("/services/oauth2/userinfo", self._userinfo, methods=["GET", "POST"]),
+            Route("/id/{org_id}/{user_id}", self._identity, methods=["GET", "POST"]),
             Route("/services/Soap/u/{version}", self._soap_login, methods=["POST"]),
             Route("/services/data", self._versions, methods=["GET"]),
             Route("/services/data/", self._versions, methods=["GET"]),
@@ -309,6 +311,41 @@ class SalesforceSandbox:
                 400,
             )
         return Response(status_code=200)
+
+    def _identity_document(self, user: SandboxUser, instance_url: str) -> dict[str, Any]:
+        return {
+            "id": f"{instance_url}/id/{self.org_id}/{user.id}",
+            "user_id": user.id,
+            "organization_id": self.org_id,
+            "username": user.username,
+            "preferred_username": user.username,
+            "display_name": f"{user.first_name} {user.last_name}",
+            "name": f"{user.first_name} {user.last_name}",
+            "email": user.email,
+            "active": True,
+            "user_type": "STANDARD",
+            "urls": {"rest": f"{instance_url}/services/data/v{{version}}/"},
+        }
+
+    async def _userinfo(self, request: Request) -> Response:
+        """OpenID Connect userinfo for the token's user (403 `Bad_OAuth_Token` text when invalid)."""
+        try:
+            user = self.oauth.authenticate(request.headers.get("authorization"))
+        except SalesforceError:
+            return Response(b"Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        return _json(self._identity_document(user, self._instance_url(request)))
+
+    async def _identity(self, request: Request) -> Response:
+        """The identity URL returned as `id` by the token endpoint."""
+        try:
+            caller = self.oauth.authenticate(request.headers.get("authorization"))
+        except SalesforceError:
+            return Response(b"Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        user_id = str(request.path_params["user_id"])
+        target = self.oauth.users.get(user_id)
+        if target is None or request.path_params["org_id"] != self.org_id or caller.id != user_id:
+            return Response(b"Bad_Id", status_code=403, media_type="text/plain")
+        return _json(self._identity_document(target, self._instance_url(request)))
 
     async def _soap_login(self, request: Request) -> Response:
         version = str(request.path_params["version"])
