@@ -176,3 +176,16 @@ def test_undelete_publishes_an_undelete_event(
     assert header["changeType"] == "UNDELETE" and header["recordIds"] == [record]
     assert header["commitUser"] == sf_info["ui_user"]["user_id"] and header["changeOrigin"] == ""
     assert api.get(f"sobjects/Account/{record}").json()["IsDeleted"] is False
+
+
+def test_identical_changes_in_one_transaction_merge_into_one_event(api: httpx.Client, feed: Any) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"Merge {i}"} for i in range(3)]
+    ids = [r["id"] for r in api.post("composite/sobjects", json={"records": records}).json()]
+    start = _latest(feed)
+    same = [{"attributes": {"type": "Account"}, "Id": i, "Sync_Status__c": "Pending"} for i in ids]
+    api.patch("composite/sobjects", json={"records": same})
+    different = [{"attributes": {"type": "Account"}, "Id": i, "Phone": f"55{n}"} for n, i in enumerate(ids)]
+    api.patch("composite/sobjects", json={"records": different})
+    headers = [p["ChangeEventHeader"] for p in _payloads(feed(start))]
+    assert [h["recordIds"] for h in headers] == [ids, [ids[0]], [ids[1]], [ids[2]]]
+    assert set(headers[0]["changedFields"]) == {"LastModifiedDate", "Sync_Status__c"}

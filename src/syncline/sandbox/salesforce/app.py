@@ -50,6 +50,7 @@ OPTION_KEYS = {
     "session_timeout_seconds": "access-token lifetime (default 7200)",
     "cdc_retention_hours": "change-event retention (default 72)",
     "cdc_entities": "objects selected for change data capture (default: all)",
+    "cdc_merge_identical_changes": "merge identical changes of one transaction into one event (default true)",
     "frozen_at": "ISO datetime: freeze the sandbox clock there (default: real time)",
     "clock_offset_seconds": "start the clock shifted by this many seconds",
     "schema_file": "path to an alternative schema YAML",
@@ -129,6 +130,7 @@ class SalesforceSandbox:
             self.clock,
             float(options.get("cdc_retention_hours", 72)),
             self._cdc_entities(options.get("cdc_entities")),
+            bool(options.get("cdc_merge_identical_changes", True)),
         )
         self.store = Store(self.schema, self.ids, self.clock, on_commit=self.events.publish)
         self.usage = ApiUsage(self.clock, int(options.get("daily_api_requests", 100_000)))

@@ -18,7 +18,7 @@ from typing import Any
 
 from syncline.sandbox.salesforce.clock import SandboxClock
 from syncline.sandbox.salesforce.errors import SalesforceError
-from syncline.sandbox.salesforce.store import Transaction
+from syncline.sandbox.salesforce.store import Change, Transaction
 
 LATEST = -1
 EARLIEST = -2
@@ -40,6 +40,16 @@ class ReplayIdRejected(SalesforceError):
 
     def feed_body(self) -> dict[str, Any]:
         return {"error": {"grpcStatus": "INVALID_ARGUMENT", "errorCode": self.code, "message": self.message}}
+
+
+def _same_change(first: Change, second: Change) -> bool:
+    return first.change_type in ("UPDATE", "DELETE") and (
+        first.object,
+        first.change_type,
+        first.fields,
+        first.changed_fields,
+        first.nulled_fields,
+    ) == (second.object, second.change_type, second.fields, second.changed_fields, second.nulled_fields)
 
 
 def channel_for(entity: str) -> str:
@@ -73,10 +83,15 @@ class ChangeEventLog:
     """Retained change events in replay order."""
 
     def __init__(
-        self, clock: SandboxClock, retention_hours: float = 72.0, entities: frozenset[str] | None = None
+        self,
+        clock: SandboxClock,
+        retention_hours: float = 72.0,
+        entities: frozenset[str] | None = None,
+        merge_identical: bool = True,
     ) -> None:
         self.clock = clock
         self.entities = entities
+        self.merge_identical = merge_identical
         self.retention_ms = int(retention_hours * 3600 * 1000)
         self.events: list[StoredEvent] = []
         self.last_replay_id = 0
@@ -90,10 +105,10 @@ class ChangeEventLog:
             self.commit_number += 1
             now_ms = int(self.clock.now().timestamp() * 1000)
             selected = [c for c in tx.changes if self.entities is None or c.object in self.entities]
-            for sequence, change in enumerate(selected, start=1):
+            for sequence, (change, record_ids) in enumerate(self._merged(selected), start=1):
                 header = {
                     "entityName": change.object,
-                    "recordIds": [change.record_id],
+                    "recordIds": record_ids,
                     "changeType": change.change_type,
                     "changeOrigin": tx.context.change_origin,
                     "transactionKey": tx.key,
@@ -110,6 +125,17 @@ class ChangeEventLog:
                 self.events.append(
                     StoredEvent(self.last_replay_id, now_ms, channel_for(change.object), payload)
                 )
+
+    def _merged(self, changes: list[Change]) -> list[tuple[Change, list[str]]]:
+        """Identical UPDATE/DELETE changes of one object in a transaction become one event with
+        several `recordIds`, as Salesforce merges them (option `cdc_merge_identical_changes`)."""
+        merged: list[tuple[Change, list[str]]] = []
+        for change in changes:
+            if merged and self.merge_identical and _same_change(merged[-1][0], change):
+                merged[-1][1].append(change.record_id)
+            else:
+                merged.append((change, [change.record_id]))
+        return merged
 
     def purge(self) -> None:
         """Drop events older than the retention window."""

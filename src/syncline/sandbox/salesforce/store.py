@@ -65,6 +65,7 @@ class Transaction:
 
     key: str
     context: CallContext
+    timestamp: str = ""
     undo: list[tuple[str, str, Record | None]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
@@ -109,7 +110,9 @@ class Store:
                 return
             self._tx_counter += 1
             tx = Transaction(
-                key=str(uuid.uuid5(uuid.NAMESPACE_OID, f"sf-tx-{self._tx_counter}")), context=context
+                key=str(uuid.uuid5(uuid.NAMESPACE_OID, f"sf-tx-{self._tx_counter}")),
+                context=context,
+                timestamp=format_datetime(self.clock.now()),  # one transaction, one save time
             )
             self._current = tx
             try:
@@ -221,7 +224,7 @@ class Store:
                 )
             provided = self._normalise(obj, values, creating=True, from_csv=from_csv)
             tx = self._tx()
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record: Record = {name: copy.deepcopy(f.default) for name, f in obj.fields.items()}
             record.update(
                 Id=self.ids.new(obj.prefix),
@@ -264,7 +267,7 @@ class Store:
             tx = self._tx()
             record = dict(old)
             record.update(provided)
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record.update(LastModifiedDate=now, LastModifiedById=tx.context.user_id, SystemModstamp=now)
             self._check_and_derive(obj, record, old, set(provided))
             self._write(obj.name, record)
@@ -294,7 +297,7 @@ class Store:
                 self.delete(child_object, child_id)
             tx = self._tx()
             record = dict(old)
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record.update(
                 IsDeleted=True, LastModifiedDate=now, LastModifiedById=tx.context.user_id, SystemModstamp=now
             )
@@ -310,7 +313,7 @@ class Store:
             if old is None or not old.get("IsDeleted"):
                 raise SalesforceError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
             record = dict(old)
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             user = self._tx().context.user_id
             record.update(IsDeleted=False, LastModifiedDate=now, LastModifiedById=user, SystemModstamp=now)
             self._check_unique(obj, record)
