@@ -41,7 +41,7 @@ from syncline.sandbox.salesforce.rest import (
 from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema, rule_from_dict
 from syncline.sandbox.salesforce.seed import SeedOptions, insert_standard_pricebook, insert_users, seed_org
 from syncline.sandbox.salesforce.soap import soap_login
-from syncline.sandbox.salesforce.store import CallContext, Store
+from syncline.sandbox.salesforce.store import CallContext, Change, Store
 
 DEFAULT_API_VERSION = "64.0"
 _log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ OPTION_KEYS = {
     "cdc_retention_hours": "change-event retention (default 72)",
     "cdc_entities": "objects selected for change data capture (default: all)",
     "cdc_merge_identical_changes": "merge identical changes of one transaction into one event (default true)",
+    "cdc_overflow_threshold": "changes per transaction before GAP_OVERFLOW events (default 100000)",
     "frozen_at": "ISO datetime: freeze the sandbox clock there (default: real time)",
     "clock_offset_seconds": "start the clock shifted by this many seconds",
     "schema_file": "path to an alternative schema YAML",
@@ -131,6 +132,7 @@ class SalesforceSandbox:
             float(options.get("cdc_retention_hours", 72)),
             self._cdc_entities(options.get("cdc_entities")),
             bool(options.get("cdc_merge_identical_changes", True)),
+            int(options.get("cdc_overflow_threshold", 100_000)),
         )
         self.store = Store(self.schema, self.ids, self.clock, on_commit=self.events.publish)
         self.usage = ApiUsage(self.clock, int(options.get("daily_api_requests", 100_000)))
@@ -290,6 +292,7 @@ class SalesforceSandbox:
             Route("/__admin/refresh-token", self._admin_refresh_token, methods=["POST"]),
             Route("/__admin/locks", self._admin_locks, methods=["POST"]),
             Route("/__admin/undelete", self._admin_undelete, methods=["POST"]),
+            Route("/__admin/cdc/gap", self._admin_gap, methods=["POST"]),
         ]
 
     @staticmethod
@@ -477,6 +480,21 @@ class SalesforceSandbox:
         except SalesforceError as exc:
             return _json(exc.rest_body(), exc.status)
         return _json({"undeleted": record_id})
+
+    async def _admin_gap(self, request: Request) -> Response:
+        """Change a record "directly in the database": its values change quietly and only a GAP_
+        event (record id, no fields) is published, so subscribers must re-read the record."""
+        body = await request.json()
+        record_id = str(body["record_id"])
+        obj = self.schema.object_for_id(record_id)
+        if obj is None or record_id not in self.store.records[obj.name]:
+            return _json([{"errorCode": "NOT_FOUND", "message": f"no record {record_id}"}], 404)
+        change_type = str(body.get("change_type", "UPDATE"))
+        context = CallContext(self.ui_user.id, self.api_version, api="ui")
+        with self.store.transaction(context):
+            self.store.set_quietly(obj.name, record_id, dict(body.get("values") or {}))
+        self.events.publish_gap(Change(obj.name, record_id, change_type, {}), context)
+        return _json({"published": f"GAP_{change_type}", "record_id": record_id})
 
     async def _admin_refresh_token(self, request: Request) -> Response:
         body = await request.json()
