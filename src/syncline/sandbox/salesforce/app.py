@@ -24,12 +24,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncline.sandbox.base import SandboxContext
-from syncline.sandbox.faults import ASGIApp, FaultKind, FaultRenderer, RenderedFault
+from syncline.sandbox.faults import ASGIApp, FaultRenderer
 from syncline.sandbox.salesforce import ids
+from syncline.sandbox.salesforce.admin import AdminHooks
 from syncline.sandbox.salesforce.auth import OAuthError, OAuthServer, SandboxUser, ensure_jwt_key_pair
 from syncline.sandbox.salesforce.cdc import ALL_CHANGES, LATEST, ChangeEventLog, ReplayIdRejected
 from syncline.sandbox.salesforce.clock import SandboxClock
-from syncline.sandbox.salesforce.errors import SalesforceError, unable_to_lock_row
+from syncline.sandbox.salesforce.errors import SalesforceError
+from syncline.sandbox.salesforce.faults import SalesforceFaultRenderer
 from syncline.sandbox.salesforce.limits import ApiUsage
 from syncline.sandbox.salesforce.rest import (
     ApiRequest,
@@ -38,10 +40,10 @@ from syncline.sandbox.salesforce.rest import (
     parse_version,
     versions_document,
 )
-from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema, rule_from_dict
+from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema
 from syncline.sandbox.salesforce.seed import SeedOptions, insert_standard_pricebook, insert_users, seed_org
 from syncline.sandbox.salesforce.soap import soap_login
-from syncline.sandbox.salesforce.store import CallContext, Change, Store
+from syncline.sandbox.salesforce.store import CallContext, Store
 
 DEFAULT_API_VERSION = "64.0"
 _log = logging.getLogger(__name__)
@@ -63,37 +65,6 @@ OPTION_KEYS = {
     "api_version": "API version written to the info file (default 64.0)",
     "max_api_version": "newest API version served (default 67.0)",
 }
-
-
-class SalesforceFaultRenderer:
-    """Injected faults in Salesforce's shapes: 500 UNKNOWN_EXCEPTION, 503 SERVER_UNAVAILABLE,
-    403 REQUEST_LIMIT_EXCEEDED (concurrent-request throttle), and custom `UNABLE_TO_LOCK_ROW`."""
-
-    def render(self, kind: FaultKind, name: str) -> RenderedFault:
-        if kind == "throttle":
-            return _fault(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry later")
-        if kind == "custom" and name == "UNABLE_TO_LOCK_ROW":
-            error = unable_to_lock_row()
-            return _fault(error.status, error.code, error.message)
-        if kind == "custom" and name == "REQUEST_LIMIT_EXCEEDED":
-            return _fault(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
-        if kind == "custom" and name == "INVALID_SESSION_ID":
-            return _fault(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if kind == "custom" and name == "SERVER_UNAVAILABLE":
-            return _fault(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry later")
-        return _fault(
-            500,
-            "UNKNOWN_EXCEPTION",
-            "An unexpected error occurred. Please include this ErrorId if you contact support: "
-            "1234567890-12345 (-1234567890)",
-        )
-
-
-def _fault(status: int, code: str, message: str) -> RenderedFault:
-    body = json.dumps([{"message": message, "errorCode": code}]).encode()
-    return RenderedFault(
-        status=status, body=body, headers=(("content-type", "application/json;charset=UTF-8"),)
-    )
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -286,13 +257,7 @@ class SalesforceSandbox:
             Route("/services/data/{version}", self._api, methods=methods),
             Route("/services/data/{version}/{path:path}", self._api, methods=methods),
             Route("/cdc/v1/events", self._cdc_feed, methods=["GET"]),
-            Route("/__admin/clock", self._admin_clock, methods=["GET", "POST"]),
-            Route("/__admin/api-usage", self._admin_usage, methods=["POST"]),
-            Route("/__admin/validation-rules", self._admin_rules, methods=["GET", "POST", "DELETE"]),
-            Route("/__admin/refresh-token", self._admin_refresh_token, methods=["POST"]),
-            Route("/__admin/locks", self._admin_locks, methods=["POST"]),
-            Route("/__admin/undelete", self._admin_undelete, methods=["POST"]),
-            Route("/__admin/cdc/gap", self._admin_gap, methods=["POST"]),
+            *AdminHooks(self).routes(),
         ]
 
     @staticmethod
@@ -439,69 +404,6 @@ class SalesforceSandbox:
                 "earliestReplayId": self.events.earliest_replay_id(),
             }
         )
-
-    async def _admin_clock(self, request: Request) -> Response:
-        if request.method == "POST":
-            body = await request.json()
-            self.clock.advance(float(body.get("advance_seconds", 0)))
-        return _json({"now": self.clock.now().isoformat(), "offset_seconds": self.clock.offset_s})
-
-    async def _admin_usage(self, request: Request) -> Response:
-        body = await request.json()
-        self.usage.set_used(int(body["used"]))
-        return _json({"api_usage": self.usage.header()})
-
-    async def _admin_rules(self, request: Request) -> Response:
-        if request.method == "POST":
-            rule = rule_from_dict(await request.json())
-            if self.schema.object(rule.object) is None:
-                return _json({"error": f"unknown object {rule.object}"}, 400)
-            self.schema.rules.append(rule)
-        elif request.method == "DELETE":
-            name = request.query_params.get("name", "")
-            self.schema.rules[:] = [r for r in self.schema.rules if r.name != name]
-        return _json([{"object": r.object, "name": r.name, "message": r.message} for r in self.schema.rules])
-
-    async def _admin_locks(self, request: Request) -> Response:
-        body = await request.json()
-        self.store.lock_row(str(body["record_id"]), int(body.get("failures", 1)))
-        return _json({"locked": body["record_id"], "failures": int(body.get("failures", 1))})
-
-    async def _admin_undelete(self, request: Request) -> Response:
-        """Restore a record from the recycle bin as the UI user would (publishes an UNDELETE event)."""
-        body = await request.json()
-        record_id = str(body["record_id"])
-        obj = self.schema.object_for_id(record_id)
-        if obj is None:
-            return _json([{"errorCode": "MALFORMED_ID", "message": f"unknown id {record_id}"}], 400)
-        try:
-            with self.store.transaction(CallContext(self.ui_user.id, self.api_version, api="ui")):
-                self.store.undelete(obj.name, record_id)
-        except SalesforceError as exc:
-            return _json(exc.rest_body(), exc.status)
-        return _json({"undeleted": record_id})
-
-    async def _admin_gap(self, request: Request) -> Response:
-        """Change a record "directly in the database": its values change quietly and only a GAP_
-        event (record id, no fields) is published, so subscribers must re-read the record."""
-        body = await request.json()
-        record_id = str(body["record_id"])
-        obj = self.schema.object_for_id(record_id)
-        if obj is None or record_id not in self.store.records[obj.name]:
-            return _json([{"errorCode": "NOT_FOUND", "message": f"no record {record_id}"}], 404)
-        change_type = str(body.get("change_type", "UPDATE"))
-        context = CallContext(self.ui_user.id, self.api_version, api="ui")
-        with self.store.transaction(context):
-            self.store.set_quietly(obj.name, record_id, dict(body.get("values") or {}))
-        self.events.publish_gap(Change(obj.name, record_id, change_type, {}), context)
-        return _json({"published": f"GAP_{change_type}", "record_id": record_id})
-
-    async def _admin_refresh_token(self, request: Request) -> Response:
-        body = await request.json()
-        try:
-            return _json({"refresh_token": self.oauth.mint_refresh_token(str(body["username"]))})
-        except OAuthError as exc:
-            return _json(exc.body(), 400)
 
 
 async def _form(request: Request) -> dict[str, str]:
