@@ -420,4 +420,4 @@ def _client_name(call_options: str) -> str:
     return ""
 
 
-__all__ = ["OPTION_KEYS", "SalesforceFaultRenderer", "SalesforceSandbox"]
+__all__ = ["OPTION_KEYS", "SalesforceSandbox"]
