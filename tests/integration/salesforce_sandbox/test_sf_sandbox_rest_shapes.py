@@ -185,6 +185,18 @@ def test_error_codes(api: httpx.Client) -> None:
         "INVALID_QUERY_FILTER_OPERATOR",
     )
     _error(api.get("query/01gDn0000000001AAA-2000"), 400, "INVALID_QUERY_LOCATOR")
+    for where in (
+        "CloseDate > 2026-01-01T00:00:00Z",
+        "CreatedDate > 2026-01-01",
+        "Name = TODAY",
+        "Amount = true",
+    ):
+        query = f"SELECT Id FROM Opportunity WHERE {where}"
+        _error(api.get("query", params={"q": query}), 400, "INVALID_QUERY_FILTER_OPERATOR")
+    ok = api.get(
+        "query", params={"q": "SELECT Id FROM Opportunity WHERE CloseDate > 2000-01-01 AND Amount > 1"}
+    )
+    assert ok.status_code == 200 and ok.json()["totalSize"] > 0
 
 
 def test_line_item_from_another_price_book_is_integrity_error(

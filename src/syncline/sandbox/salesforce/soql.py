@@ -452,8 +452,14 @@ def _check_literal(fdef: FieldDef, value: Any) -> None:
             f"value of filter criterion for field '{fdef.name}' must be of type {fdef.type} and should not "
             "be enclosed in quotes",
         )
-    wrong_number = fdef.is_number and not isinstance(value, int | float)
-    if wrong_number or (fdef.type == "boolean" and not isinstance(value, bool)):
+    wrong_number = fdef.is_number and (isinstance(value, bool) or not isinstance(value, int | float))
+    temporal = isinstance(value, dt.date | DateRange)
+    wrong_date = (
+        (fdef.type == "date" and isinstance(value, dt.datetime))
+        or (fdef.type == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+        or (temporal and fdef.type not in ("date", "datetime"))
+    )
+    if wrong_number or wrong_date or (fdef.type == "boolean" and not isinstance(value, bool)):
         raise SalesforceError(
             400,
             "INVALID_QUERY_FILTER_OPERATOR",
