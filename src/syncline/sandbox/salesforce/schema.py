@@ -113,6 +113,12 @@ class ObjectDef:
         """Fields whose values must not repeat (DUPLICATE_VALUE)."""
         return [f for f in self.fields.values() if f.unique]
 
+    def lookup_fields(self) -> list[FieldDef]:
+        """Non-system lookups, indexed so children of a record are found without a scan."""
+        return [
+            f for f in self.fields.values() if f.type == "reference" and not f.system and f.name != "OwnerId"
+        ]
+
     def indexed_fields(self) -> list[FieldDef]:
         """Fields looked up by value: unique fields and every external id (unique or not)."""
         return [f for f in self.fields.values() if f.unique or f.external_id]

@@ -88,6 +88,7 @@ class Store:
         self.records: dict[str, dict[str, Record]] = {name: {} for name in schema.objects}
         self.autonumbers: dict[str, int] = {}
         self._unique: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._children: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._current: Transaction | None = None
         self._tx_counter = 0
         self.capture_changes = True
@@ -157,6 +158,14 @@ class Store:
 
     def _index(self, object_name: str, record: Record, *, remove: bool) -> None:
         obj = self.schema.objects[object_name]
+        for fdef in obj.lookup_fields():
+            value = record.get(fdef.name)
+            if value:
+                children = self._children.setdefault((object_name, fdef.name), {}).setdefault(value, set())
+                if remove:
+                    children.discard(record["Id"])
+                else:
+                    children.add(record["Id"])
         for fdef in obj.indexed_fields():
             value = record.get(fdef.name)
             if value in (None, ""):
@@ -205,6 +214,13 @@ class Store:
                 for rid, rec in self.records[object_name].items()
                 if not rec.get("IsDeleted") and str(rec.get(field_name)).lower() == str(value).lower()
             )
+
+    def rows_pointing_to(self, object_name: str, field_name: str, target_id: str) -> list[Record]:
+        """Live records of `object_name` whose lookup `field_name` is `target_id` (indexed)."""
+        with self.lock:
+            holders = self._children.get((object_name, field_name), {}).get(target_id, set())
+            table = self.records[object_name]
+            return [table[rid] for rid in sorted(holders)]
 
     def rows(self, object_name: str, *, include_deleted: bool = False) -> list[Record]:
         with self.lock:
@@ -522,6 +538,7 @@ class Store:
         with self.lock:
             self.records = {name: {} for name in self.schema.objects}
             self._unique = {}
+            self._children = {}
             for object_name, table in state.get("records", {}).items():
                 for record_id, record in table.items():
                     self._put(object_name, record_id, record)
