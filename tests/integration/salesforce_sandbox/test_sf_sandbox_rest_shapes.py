@@ -332,3 +332,28 @@ def test_account_delete_cascades_and_is_blocked_by_orders(api: httpx.Client) -> 
         400,
         "NUMBER_OUTSIDE_VALID_RANGE",
     )
+
+
+def test_child_relationship_subqueries(api: httpx.Client) -> None:
+    parent = api.post("sobjects/Account", json={"Name": "Sub Parent"}).json()["id"]
+    for name in ("Zed", "Amy", "Bob"):
+        api.post("sobjects/Contact", json={"LastName": name, "AccountId": parent})
+    query = (
+        "SELECT Name, (SELECT LastName FROM Contacts WHERE LastName != 'Bob' ORDER BY LastName), "
+        f"(SELECT Id FROM Opportunities) FROM Account WHERE Id = '{parent}'"
+    )
+    row = api.get("query", params={"q": query}).json()["records"][0]
+    assert row["Contacts"]["totalSize"] == 2 and row["Contacts"]["done"] is True
+    assert [c["LastName"] for c in row["Contacts"]["records"]] == ["Amy", "Zed"]
+    assert row["Contacts"]["records"][0]["attributes"]["type"] == "Contact"
+    assert row["Opportunities"] is None
+    _error(
+        api.get("query", params={"q": "SELECT Id, (SELECT Id FROM Nope) FROM Account"}), 400, "INVALID_TYPE"
+    )
+    describe = api.get("sobjects/Account/describe").json()
+    assert {
+        "childSObject": "Contact",
+        "field": "AccountId",
+        "relationshipName": "Contacts",
+        "cascadeDelete": False,
+    } in describe["childRelationships"]

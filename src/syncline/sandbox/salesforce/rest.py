@@ -220,7 +220,14 @@ class RestApi:
         for other in self.schema.objects.values():
             for fdef in other.fields.values():
                 if fdef.type == "reference" and obj.name in fdef.reference_to and not fdef.system:
-                    children.append({"childSObject": other.name, "field": fdef.name, "cascadeDelete": False})
+                    children.append(
+                        {
+                            "childSObject": other.name,
+                            "field": fdef.name,
+                            "relationshipName": fdef.child_relationship,
+                            "cascadeDelete": False,
+                        }
+                    )
         return children
 
     # ---- records ------------------------------------------------------------------------------
@@ -366,6 +373,18 @@ class RestApi:
                 target, current = target[name], linked
             else:
                 target[steps[-1][1].name] = current.get(steps[-1][1].name) if current else None
+        for child in compiled.children:
+            related = self.store.rows_pointing_to(child.compiled.obj.name, child.lookup.name, record["Id"])
+            rows = execute(child.compiled, related, self.resolver)
+            out[child.name] = (
+                {
+                    "totalSize": len(rows),
+                    "done": True,
+                    "records": [self.project(child.compiled, r, version) for r in rows],
+                }
+                if rows
+                else None
+            )
         return out
 
     def query(self, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
