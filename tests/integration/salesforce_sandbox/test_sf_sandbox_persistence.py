@@ -11,8 +11,9 @@ import httpx
 import pytest
 from sf_sandbox_helpers import client_credentials_token
 
-from syncline.sandbox.runner import sandboxes_in_thread
+from syncline.sandbox.runner import prepare_cluster, sandboxes_in_thread
 from syncline.sandbox.salesforce import SalesforceSandbox
+from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE
 
 
 def _client(info: dict[str, Any]) -> httpx.Client:
@@ -88,8 +89,6 @@ def test_seeded_org_has_hierarchies_price_books_and_quotes_ready_to_close(tmp_pa
 
 
 def test_info_entry_has_the_agreed_keys(tmp_path: Path) -> None:
-    from syncline.sandbox.runner import prepare_cluster
-
     cluster, servers = prepare_cluster(["salesforce"], state_dir=tmp_path, ports={"salesforce": 0})
     try:
         cluster.write_info(tmp_path / "info.json")
@@ -107,8 +106,6 @@ def test_info_entry_has_the_agreed_keys(tmp_path: Path) -> None:
 
 
 def test_frozen_clock_and_custom_schema_file(tmp_path: Path) -> None:
-    from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE
-
     schema = tmp_path / "schema.yaml"
     schema.write_text(
         DEFAULT_SCHEMA_FILE.read_text().replace(
