@@ -291,7 +291,8 @@ class Store:
             changed = [
                 name
                 for name in obj.fields
-                if name not in SYSTEM_FIELDS_IN_EVENTS and record.get(name) != old.get(name)
+                if name not in SYSTEM_FIELDS_IN_EVENTS
+                and (record.get(name) != old.get(name) or name == "LastModifiedDate")
             ]
             nulled = [name for name in changed if record.get(name) is None]
             tx.changes.append(
