@@ -238,3 +238,12 @@ def test_lost_upsert_race_is_duplicate_value_and_a_retry_updates(sf: Salesforce,
     )
     assert retried[0]["success"] is True and retried[0]["created"] is False
     assert sf.query("SELECT Id FROM Account WHERE Syncline_Id__c = 'RACE-1'")["totalSize"] == 1
+
+
+def test_collections_item_of_unknown_type(sf: Salesforce) -> None:
+    records = [
+        {"attributes": {"type": "Nope__c"}, "Name": "x"},
+        {"attributes": {"type": "Account"}, "Name": "Typed"},
+    ]
+    results = sf.restful("composite/sobjects", method="POST", json={"records": records})
+    assert results[0]["errors"][0]["statusCode"] == "INVALID_TYPE" and results[1]["success"] is True
