@@ -59,7 +59,7 @@ def compare(database: str) -> dict[str, Any]:
             dbos = _run_module("bench.dbos_saga", f"sqlite:///{scratch}/dbos.db", SAGAS_DBOS, 50)
         else:
             with scratch_postgres("syncline_bench_s") as ours:
-                syncline = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_SYNCLINE, 500)
+                syncline = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_SYNCLINE, 1000)
             with scratch_postgres("syncline_bench_d") as theirs:
                 dbos = _run_module("bench.dbos_saga", _pg_url(theirs), SAGAS_DBOS, 50)
     return {

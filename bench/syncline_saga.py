@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from bench.measure import latency_summary_ms, peak_rss_mb
+from bench.measure import cpu_seconds, latency_summary_ms, peak_rss_mb
 from bench.workload import orders, saga, zero_latency
 from syncline.engine.intake import Intake
 from syncline.engine.registry import FlowRegistry
@@ -64,6 +64,7 @@ def main() -> None:
         worker.all_done = asyncio.Event()
         await worker.run(worker.all_done)
 
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     feeder = threading.Thread(target=feed)
     feeder.start()
@@ -74,6 +75,7 @@ def main() -> None:
     result = {"sagas": count, "seconds": round(elapsed, 3), "sagas_per_s": round(count / elapsed, 1)}
     result.update(latency_summary_ms(latencies))
     result["peak_rss_mb"] = peak_rss_mb()
+    result["cpu_ms_per_saga"] = round((cpu_seconds() - cpu_before) * 1000 / count, 2)
     result["commits"] = worker.committer.commits
     ledger.close()
     print(json.dumps(result))
