@@ -54,7 +54,7 @@ def compare(database: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="syncline-bench-") as scratch:
         if database == "sqlite":
             syncline = _run_module(
-                "bench.syncline_saga", f"sqlite:///{scratch}/syncline.db", SAGAS_SYNCLINE, 500
+                "bench.syncline_saga", f"sqlite:///{scratch}/syncline.db", SAGAS_SYNCLINE, 1000
             )
             dbos = _run_module("bench.dbos_saga", f"sqlite:///{scratch}/dbos.db", SAGAS_DBOS, 50)
         else:
