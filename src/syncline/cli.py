@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, demo, dlq, exceptions, tx, worker
+from syncline.commands import contracts, demo, dlq, exceptions, relay, tx, worker
 
 app = typer.Typer(
     name="syncline",
@@ -22,6 +22,7 @@ app.add_typer(tx.app, name="tx")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(worker.app, name="worker")
+app.add_typer(relay.app, name="relay")
 app.add_typer(contracts.app, name="contracts")
 
 
