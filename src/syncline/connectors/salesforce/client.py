@@ -1,0 +1,204 @@
+"""The one HTTP path to Salesforce: auth, TLS, budget, trace headers and error classification.
+
+Every call goes through `SalesforceClient.request`, so each of them is admitted by the budget guard,
+carries the bearer token, `Sforce-Call-Options` (which makes our writes recognisable in CDC's
+`changeOrigin`) and the caller's `traceparent`, feeds `Sforce-Limit-Info` back to the guard, gets one
+token refresh on 401, and turns any failure into a classified `SynclineError`. TLS verification is
+always on; a private CA (the sandbox's, or a corporate proxy's) is added to the trust store, never
+substituted by `verify=False`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import structlog
+
+from syncline.connectors.salesforce.auth import AccessToken, TokenCache
+from syncline.connectors.salesforce.budget import BudgetGuard, FlowPriority
+from syncline.connectors.salesforce.config import SalesforceConfig
+from syncline.connectors.salesforce.errors import SYSTEM, classify_response
+from syncline.errors import AuthError, ConfigurationError, TransientError
+
+HeaderProvider = Callable[[], Mapping[str, str]]
+"""Returns headers to add to each call, e.g. `{"traceparent": ...}` of the current span."""
+
+_log = structlog.get_logger(__name__)
+
+
+def build_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """The system trust store plus `ca_bundle`; hostname and chain checks stay on."""
+    context = ssl.create_default_context()
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"cannot load ca_bundle {ca_bundle}: {exc}", system=SYSTEM) from exc
+    return context
+
+
+def _no_extra_headers() -> Mapping[str, str]:
+    return {}
+
+
+class SalesforceClient:
+    """Async, pooled client for one org. Use as `async with SalesforceClient(config) as client:`."""
+
+    def __init__(
+        self,
+        config: SalesforceConfig,
+        *,
+        budget: BudgetGuard | None = None,
+        header_provider: HeaderProvider = _no_extra_headers,
+    ) -> None:
+        self.config = config
+        self.budget = budget or BudgetGuard(config.budget)
+        self._header_provider = header_provider
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
+        self._http = httpx.AsyncClient(
+            verify=build_ssl_context(config.ca_bundle), timeout=config.timeout_s, limits=limits
+        )
+        self.tokens = TokenCache(config, self._http)
+        self.refreshes = 0
+
+    async def __aenter__(self) -> SalesforceClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    def data_path(self, suffix: str) -> str:
+        """`/services/data/vXX.X/<suffix>`; paths already starting with `/services/` are kept."""
+        if suffix.startswith("/services/"):
+            return suffix
+        return f"/services/data/v{self.config.api_version}/{suffix.lstrip('/')}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        priority: FlowPriority = FlowPriority.HIGH,
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one API call; returns a 2xx response or raises a classified `SynclineError`."""
+        self.budget.admit(priority)
+        url_path = self.data_path(path)
+        response = await self._send_authenticated(method, url_path, json, content, params, headers)
+        if response.status_code >= 300:
+            error = classify_response(response.status_code, response.content, response.headers)
+            _log.info(
+                "salesforce.call_failed",
+                method=method,
+                path=url_path,
+                status=response.status_code,
+                code=error.code,
+                error_class=str(error.error_class),
+            )
+            raise error
+        return response
+
+    async def _send_authenticated(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        content: bytes | str | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """Send with the cached token; on 401 refresh once and resend, then give up as AuthError."""
+        for attempt in (1, 2):
+            token = await self.tokens.get()
+            response = await self._send(token, method, path, json, content, params, headers)
+            self.budget.observe(response.headers.get("Sforce-Limit-Info"))
+            if response.status_code != 401:
+                return response
+            self.tokens.invalidate(token)
+            if attempt == 1:
+                self.refreshes += 1
+        raise AuthError(
+            "Salesforce refused the session again after a fresh login",
+            system=SYSTEM,
+            code="INVALID_SESSION_ID",
+        )
+
+    async def _send(
+        self,
+        token: AccessToken,
+        method: str,
+        path: str,
+        json: Any,
+        content: bytes | str | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        all_headers = {
+            "Authorization": f"Bearer {token.value.get_secret_value()}",
+            "Sforce-Call-Options": f"client={self.config.client_name}",
+            "Accept": "application/json",
+            **self._header_provider(),
+            **(headers or {}),
+        }
+        try:
+            return await self._http.request(
+                method,
+                token.instance_url + path,
+                json=json,
+                content=content,
+                params=params,
+                headers=all_headers,
+            )
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"{method} {path} failed in transport: {type(exc).__name__}", system=SYSTEM, code="TRANSPORT"
+            ) from exc
+
+    async def call_json(
+        self, method: str, path: str, *, priority: FlowPriority = FlowPriority.HIGH, **kw: Any
+    ) -> Any:
+        """Send a call and parse its JSON answer (None for an empty 204)."""
+        response = await self.request(method, path, priority=priority, **kw)
+        return response.json() if response.content else None
+
+    async def get_json(self, path: str, *, priority: FlowPriority = FlowPriority.HIGH, **kw: Any) -> Any:
+        """GET and parse JSON."""
+        return await self.call_json("GET", path, priority=priority, **kw)
+
+    async def query(
+        self, soql: str, *, priority: FlowPriority = FlowPriority.HIGH, include_deleted: bool = False
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a SOQL query, following `nextRecordsUrl` as given until `done`."""
+        resource = "queryAll/" if include_deleted else "query/"
+        page = await self.get_json(resource, priority=priority, params={"q": soql})
+        while True:
+            for record in page.get("records", []):
+                yield record
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = await self.get_json(next_url, priority=priority)
+
+    async def limits(self) -> dict[str, Any]:
+        """`/limits`: the org's allocations and what remains (also refreshes the budget reading)."""
+        result: dict[str, Any] = await self.get_json("limits")
+        return result
+
+
+__all__ = ["HeaderProvider", "SalesforceClient", "build_ssl_context"]
