@@ -174,19 +174,20 @@ def changes_from_event(event: FeedEvent) -> list[ChangeRecord]:
         raise ContractViolation(
             f"change event {event.replay_id} has no ChangeEventHeader", system="salesforce"
         )
-    common = {
-        "entity": str(header["entityName"]),
-        "change_type": str(header["changeType"]),
-        "change_marker": event.replay_id,
-        "commit_timestamp": _epoch_ms(header.get("commitTimestamp", 0)),
-        "commit_user": header.get("commitUser"),
-        "changed_fields": tuple(header.get("changedFields") or ()),
-        "fields": payload,
-        "change_origin": str(header.get("changeOrigin") or ""),
-        "transaction_key": str(header.get("transactionKey") or ""),
-        "sequence_number": int(header.get("sequenceNumber") or 0),
-    }
-    return [ChangeRecord(record_id=str(rid), **common) for rid in header.get("recordIds") or ()]
+    template = ChangeRecord(
+        entity=str(header["entityName"]),
+        record_id="",
+        change_type=str(header["changeType"]),
+        change_marker=event.replay_id,
+        commit_timestamp=_epoch_ms(header.get("commitTimestamp", 0)),
+        commit_user=header.get("commitUser"),
+        changed_fields=tuple(header.get("changedFields") or ()),
+        fields=payload,
+        change_origin=str(header.get("changeOrigin") or ""),
+        transaction_key=str(header.get("transactionKey") or ""),
+        sequence_number=int(header.get("sequenceNumber") or 0),
+    )
+    return [replace(template, record_id=str(rid)) for rid in header.get("recordIds") or ()]
 
 
 def is_echo(change: ChangeRecord, integration_user_id: str | None, client_name: str) -> bool:
