@@ -10,8 +10,10 @@ substituted by `verify=False`.
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,6 +42,11 @@ def build_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
         except (OSError, ssl.SSLError) as exc:
             raise ConfigurationError(f"cannot load ca_bundle {ca_bundle}: {exc}", system=SYSTEM) from exc
     return context
+
+
+def parse_json(content: bytes) -> Any:
+    """JSON with numbers as `Decimal`: currency fields must not pass through binary floats."""
+    return json.loads(content, parse_float=Decimal)
 
 
 def _no_extra_headers() -> Mapping[str, str]:
@@ -175,7 +182,7 @@ class SalesforceClient:
     ) -> Any:
         """Send a call and parse its JSON answer (None for an empty 204)."""
         response = await self.request(method, path, priority=priority, **kw)
-        return response.json() if response.content else None
+        return parse_json(response.content) if response.content else None
 
     async def get_json(self, path: str, *, priority: FlowPriority = FlowPriority.HIGH, **kw: Any) -> Any:
         """GET and parse JSON."""
@@ -201,4 +208,4 @@ class SalesforceClient:
         return result
 
 
-__all__ = ["HeaderProvider", "SalesforceClient", "build_ssl_context"]
+__all__ = ["HeaderProvider", "SalesforceClient", "build_ssl_context", "parse_json"]

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from syncline.connectors.salesforce.acks import RecordAck
 from syncline.connectors.salesforce.budget import FlowPriority
 from syncline.connectors.salesforce.bulk import BulkIngest
-from syncline.connectors.salesforce.client import SalesforceClient
+from syncline.connectors.salesforce.client import SalesforceClient, parse_json
 from syncline.connectors.salesforce.errors import classify_item_errors, classify_response
 from syncline.connectors.salesforce.values import to_json_value
 from syncline.errors import BusinessRejection, ConflictError, ContractViolation
@@ -156,7 +156,7 @@ class SalesforceSink:
             json=collection_payload(sobject, records),
             priority=priority,
         )
-        return acks_from_collection(sobject, keys, response.json())
+        return acks_from_collection(sobject, keys, parse_json(response.content))
 
     async def upsert_one(
         self,
@@ -173,7 +173,7 @@ class SalesforceSink:
             response = await self._client.request("PATCH", sub["url"], json=sub["body"], priority=priority)
         except (BusinessRejection, ContractViolation, ConflictError) as error:
             return RecordAck(sobject, op.key, None, None, error)
-        body = response.json() if response.content else {}
+        body = parse_json(response.content) if response.content else {}
         created = body.get("created", response.status_code == 201)
         return RecordAck(sobject, op.key, body.get("id"), bool(created))
 
@@ -193,7 +193,7 @@ class SalesforceSink:
                 json={"allOrNone": False, "compositeRequest": subrequests},
                 priority=priority,
             )
-            items = response.json().get("compositeResponse", [])
+            items = parse_json(response.content).get("compositeResponse", [])
             by_ref = {item.get("referenceId"): item for item in items}
             for index, op in enumerate(chunk):
                 item = by_ref.get(f"r{index}")
