@@ -88,8 +88,8 @@ class SalesforceClient:
         await self._http.aclose()
 
     def data_path(self, suffix: str) -> str:
-        """`/services/data/vXX.X/<suffix>`; paths already starting with `/services/` are kept."""
-        if suffix.startswith("/services/"):
+        """`/services/data/vXX.X/<suffix>`; absolute paths (`/services/...`, `nextRecordsUrl`) are kept."""
+        if suffix.startswith("/"):
             return suffix
         return f"/services/data/v{self.config.api_version}/{suffix.lstrip('/')}"
 
@@ -103,9 +103,15 @@ class SalesforceClient:
         content: bytes | str | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        budgeted: bool = True,
     ) -> httpx.Response:
-        """Send one API call; returns a 2xx response or raises a classified `SynclineError`."""
-        self.budget.admit(priority)
+        """Send one API call; returns a 2xx response or raises a classified `SynclineError`.
+
+        `budgeted=False` is for calls that do not count against the daily allocation (the event
+        bus, `/limits`): they skip the guard, so a paused org can still be watched.
+        """
+        if budgeted:
+            self.budget.admit(priority)
         url_path = self.data_path(path)
         response = await self._send_authenticated(method, url_path, json, content, params, headers)
         if response.status_code >= 300:
@@ -204,7 +210,7 @@ class SalesforceClient:
 
     async def limits(self) -> dict[str, Any]:
         """`/limits`: the org's allocations and what remains (also refreshes the budget reading)."""
-        result: dict[str, Any] = await self.get_json("limits")
+        result: dict[str, Any] = await self.get_json("limits", budgeted=False)
         return result
 
 

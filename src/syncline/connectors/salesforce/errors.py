@@ -82,9 +82,13 @@ class SalesforceFault:
 def faults_from_body(body: Any) -> list[SalesforceFault]:
     """Read the error array (`errorCode` or `statusCode`) or an OAuth error object from a parsed body."""
     if isinstance(body, Mapping):
-        if "error" in body:
-            return [SalesforceFault(code=str(body["error"]), message=str(body.get("error_description", "")))]
-        body = body.get("errors", [body])
+        error = body.get("error")
+        if isinstance(error, Mapping):  # event-bus shape: {"error": {"errorCode", "message"}}
+            body = [error]
+        elif error is not None:  # OAuth shape: {"error", "error_description"}
+            return [SalesforceFault(code=str(error), message=str(body.get("error_description", "")))]
+        else:
+            body = body.get("errors", [body])
     if not isinstance(body, Sequence) or isinstance(body, str | bytes):
         return []
     faults = []

@@ -52,10 +52,14 @@ class FeedEvent:
 
 @dataclass(frozen=True)
 class FeedPage:
-    """Events after a replay id, and the newest replay id the feed knows (for catching up)."""
+    """Events after a replay id, and the replay id to resume after.
+
+    `position` may be past the last event delivered: the bus tells an idle subscriber the newest
+    replay id it has passed (events of other channels, or none), so the checkpoint moves on with it.
+    """
 
     events: Sequence[FeedEvent]
-    latest_replay_id: str | None
+    position: str | None = None
 
 
 class ChangeFeed(Protocol):
@@ -290,10 +294,9 @@ class CdcSource:
     def _result_from_feed(self, checkpoint: CdcCheckpoint, page: FeedPage) -> PollResult:
         changes = [change for event in page.events for change in changes_from_event(event)]
         ingest, echoes = split_echoes(changes, self._user, self._client_name)
-        if not page.events:
-            return PollResult((), (), checkpoint)
+        position = page.position or (page.events[-1].replay_id if page.events else checkpoint.replay_id)
         newest = max((c.commit_timestamp for c in changes), default=checkpoint.last_commit)
-        after = replace(checkpoint, replay_id=page.events[-1].replay_id, last_commit=newest)
+        after = replace(checkpoint, replay_id=position, last_commit=newest)
         return PollResult(ingest, echoes, after)
 
     async def _fall_back_to_polling(self, checkpoint: CdcCheckpoint) -> PollResult:
