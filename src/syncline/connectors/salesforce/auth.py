@@ -18,7 +18,7 @@ import jwt
 from pydantic import SecretStr
 
 from syncline.connectors.salesforce.config import SalesforceConfig
-from syncline.connectors.salesforce.errors import SYSTEM, faults_from_body
+from syncline.connectors.salesforce.errors import SYSTEM, faults_from_body, is_certificate_failure
 from syncline.errors import AuthError, ConfigurationError, TransientError
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -116,6 +116,12 @@ class TokenCache:
                 self._config.token_url, data=form, auth=auth or httpx.USE_CLIENT_DEFAULT
             )
         except httpx.TransportError as exc:
+            if is_certificate_failure(exc):
+                raise ConfigurationError(
+                    f"TLS verification of {self._config.token_url} failed; set ca_bundle to its CA",
+                    system=SYSTEM,
+                    code="TLS_VERIFY_FAILED",
+                ) from exc
             raise TransientError(f"token endpoint unreachable: {type(exc).__name__}", system=SYSTEM) from exc
         if response.status_code != 200:
             raise _token_error(response)

@@ -24,7 +24,7 @@ import structlog
 from syncline.connectors.salesforce.auth import AccessToken, TokenCache
 from syncline.connectors.salesforce.budget import BudgetGuard, FlowPriority
 from syncline.connectors.salesforce.config import SalesforceConfig
-from syncline.connectors.salesforce.errors import SYSTEM, classify_response
+from syncline.connectors.salesforce.errors import SYSTEM, classify_response, is_certificate_failure
 from syncline.errors import AuthError, ConfigurationError, TransientError
 
 HeaderProvider = Callable[[], Mapping[str, str]]
@@ -178,6 +178,17 @@ class SalesforceClient:
                 params=params,
                 headers=all_headers,
             )
+        except httpx.ConnectError as exc:
+            if is_certificate_failure(exc):
+                raise ConfigurationError(
+                    f"TLS verification of {token.instance_url} failed; set ca_bundle to the CA that signed "
+                    "its certificate (verification is never turned off)",
+                    system=SYSTEM,
+                    code="TLS_VERIFY_FAILED",
+                ) from exc
+            raise TransientError(
+                f"{method} {path} failed to connect: {type(exc).__name__}", system=SYSTEM, code="TRANSPORT"
+            ) from exc
         except httpx.TransportError as exc:
             raise TransientError(
                 f"{method} {path} failed in transport: {type(exc).__name__}", system=SYSTEM, code="TRANSPORT"

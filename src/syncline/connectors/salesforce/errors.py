@@ -19,6 +19,7 @@ whichever API produced it.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,6 +191,16 @@ def classify_item_errors(errors: Sequence[Mapping[str, Any]]) -> SynclineError:
     return classify_fault(faults[0])
 
 
+def is_certificate_failure(exc: BaseException) -> bool:
+    """True when a connection failed because the peer's certificate did not verify (not transient)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 __all__ = [
     "ADMIN_CODES",
     "AUTH_CODES",
@@ -201,5 +212,6 @@ __all__ = [
     "classify_item_errors",
     "classify_response",
     "faults_from_body",
+    "is_certificate_failure",
     "parse_bulk_error",
 ]
