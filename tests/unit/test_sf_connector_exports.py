@@ -44,6 +44,7 @@ EXPECTED = {
     "contact_from_record",
     "contact_to_record",
     "customer_to_account",
+    "customer_writeback",
     "order_to_order",
     "order_writeback",
     "parse_limit_info",

@@ -15,6 +15,8 @@ from syncline.connectors.salesforce.mapping import (
     contact_from_record,
     contact_to_record,
     customer_to_account,
+    customer_writeback,
+    lifecycle_from_sync_status,
     order_to_order,
     order_writeback,
     pricebook_entry_to_price,
@@ -45,7 +47,7 @@ ACCOUNT: dict[str, Any] = {
     "Website": "https://www.Acme.example/about",
     "Syncline_Id__c": "cust-1",
     "ERP_Customer_Id__c": "NS-77",
-    "Sync_Status__c": "active",
+    "Sync_Status__c": "Synced",
     "SystemModstamp": STAMP,
 }
 
@@ -88,7 +90,7 @@ def test_customer_round_trips_to_account_fields() -> None:
     assert fields["Syncline_Id__c"] == "cust-1"
     assert fields["BillingStreet"] == "Hauptstr. 1\n2. OG"
     assert fields["ERP_Customer_Id__c"] == "NS-77"
-    assert fields["Sync_Status__c"] == "active"
+    assert "Sync_Status__c" not in fields  # Syncline's status is written by customer_writeback only
 
 
 def test_account_without_an_address_is_refused_naming_the_record() -> None:
@@ -189,13 +191,25 @@ def test_activated_order_is_booked() -> None:
 
 
 def test_order_writeback_fields() -> None:
-    fields = order_writeback("o-1", status="accepted", erp_order_id="SO-1")
+    fields = order_writeback("o-1", status="Synced", erp_order_id="SO-1")
     assert fields == {
         "Syncline_Id__c": "o-1",
-        "Sync_Status__c": "accepted",
+        "Sync_Status__c": "Synced",
         "Sync_Error__c": None,
         "ERP_Order_Id__c": "SO-1",
     }
+    with pytest.raises(ValueError, match="Sync_Status__c must be one of"):
+        order_writeback("o-1", status="accepted")
+
+
+def test_customer_writeback_and_lifecycle_from_sync_status() -> None:
+    fields = customer_writeback(
+        "cust-1", status="Synced", erp_customer_id="NS-1", billing_customer_id="cus_1"
+    )
+    assert fields["ERP_Customer_Id__c"] == "NS-1" and fields["Billing_Customer_Id__c"] == "cus_1"
+    assert lifecycle_from_sync_status("Synced", "NS-1") is CustomerLifecycle.ACTIVE
+    assert lifecycle_from_sync_status("Synced", None) is CustomerLifecycle.PROSPECT
+    assert lifecycle_from_sync_status("Pending", None) is CustomerLifecycle.PENDING
 
 
 def test_event_types_follow_the_business_meaning() -> None:

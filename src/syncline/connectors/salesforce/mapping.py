@@ -158,6 +158,46 @@ def web_domain(website: str | None) -> str | None:
     return host if "." in host else None
 
 
+SYNC_STATUSES = ("Pending", "Synced", "Error", "Rejected")
+"""Values of the `Sync_Status__c` picklist on Account and Order."""
+
+
+def lifecycle_from_sync_status(status: str | None, erp_customer_id: str | None) -> CustomerLifecycle:
+    """Synced with an ERP id means the ERP approved the customer; Pending means submitted."""
+    if status == "Synced" and erp_customer_id:
+        return CustomerLifecycle.ACTIVE
+    if status == "Pending":
+        return CustomerLifecycle.PENDING
+    return CustomerLifecycle.PROSPECT
+
+
+def _sync_status(status: str) -> str:
+    if status not in SYNC_STATUSES:
+        raise ValueError(f"Sync_Status__c must be one of {', '.join(SYNC_STATUSES)}, not {status!r}")
+    return status
+
+
+def customer_writeback(
+    customer_id: str,
+    *,
+    status: str,
+    erp_customer_id: str | None = None,
+    billing_customer_id: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """Account fields Syncline owns: downstream ids, sync status and the reason of a rejection."""
+    fields: dict[str, Any] = {
+        EXTERNAL_ID: customer_id,
+        "Sync_Status__c": _sync_status(status),
+        "Sync_Error__c": error,
+    }
+    if erp_customer_id:
+        fields["ERP_Customer_Id__c"] = erp_customer_id
+    if billing_customer_id:
+        fields["Billing_Customer_Id__c"] = billing_customer_id
+    return fields
+
+
 # --- Account <-> Customer -------------------------------------------------------------------------
 
 
@@ -170,8 +210,9 @@ def account_to_customer(
 ) -> Customer:
     """An Account as a canonical Customer; billing address is the sold-to address."""
     sold_to = address_from(record, "Billing") or address_from(record, "Shipping")
-    status = _text(record, "Sync_Status__c")
-    lifecycle = status if status in set(CustomerLifecycle) else CustomerLifecycle.PROSPECT
+    lifecycle = lifecycle_from_sync_status(
+        _text(record, "Sync_Status__c"), _text(record, "ERP_Customer_Id__c")
+    )
     values = {
         "id": customer_id,
         "legal_name": _text(record, "Name"),
@@ -198,7 +239,6 @@ def customer_to_account(customer: Customer) -> dict[str, Any]:
         "Name": customer.legal_name,
         **address_fields(customer.bill_to or customer.sold_to, "Billing"),
         **address_fields(customer.ship_to, "Shipping"),
-        "Sync_Status__c": customer.lifecycle.value,
     }
     if customer.web_domain:
         fields["Website"] = customer.web_domain
@@ -404,7 +444,11 @@ def order_writeback(
     error: str | None = None,
 ) -> dict[str, Any]:
     """Order fields Syncline owns: downstream ids, sync status and the reason of a rejection."""
-    fields: dict[str, Any] = {EXTERNAL_ID: order_id, "Sync_Status__c": status, "Sync_Error__c": error}
+    fields: dict[str, Any] = {
+        EXTERNAL_ID: order_id,
+        "Sync_Status__c": _sync_status(status),
+        "Sync_Error__c": error,
+    }
     if erp_order_id:
         fields["ERP_Order_Id__c"] = erp_order_id
     if billing_subscription_id:
@@ -425,6 +469,7 @@ __all__ = [
     "EXTERNAL_ID",
     "ORDER_STATUS",
     "QUOTE_STATUS",
+    "SYNC_STATUSES",
     "CanonicalIdFor",
     "MappingDefaults",
     "account_to_customer",
@@ -433,7 +478,9 @@ __all__ = [
     "contact_from_record",
     "contact_to_record",
     "customer_to_account",
+    "customer_writeback",
     "default_canonical_id",
+    "lifecycle_from_sync_status",
     "order_to_order",
     "order_writeback",
     "price_to_pricebook_entry",
