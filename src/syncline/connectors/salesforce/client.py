@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +63,7 @@ class SalesforceClient:
         *,
         budget: BudgetGuard | None = None,
         header_provider: HeaderProvider = _no_extra_headers,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.budget = budget or BudgetGuard(config.budget)
@@ -72,7 +74,7 @@ class SalesforceClient:
         self._http = httpx.AsyncClient(
             verify=build_ssl_context(config.ca_bundle), timeout=config.timeout_s, limits=limits
         )
-        self.tokens = TokenCache(config, self._http)
+        self.tokens = TokenCache(config, self._http, clock=clock)
         self.refreshes = 0
 
     async def __aenter__(self) -> SalesforceClient:
