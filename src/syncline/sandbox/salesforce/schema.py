@@ -110,6 +110,11 @@ class ObjectDef:
         return [f for f in self.fields.values() if f.external_id]
 
     def unique_fields(self) -> list[FieldDef]:
+        """Fields whose values must not repeat (DUPLICATE_VALUE)."""
+        return [f for f in self.fields.values() if f.unique]
+
+    def indexed_fields(self) -> list[FieldDef]:
+        """Fields looked up by value: unique fields and every external id (unique or not)."""
         return [f for f in self.fields.values() if f.unique or f.external_id]
 
 

@@ -150,7 +150,7 @@ class Store:
 
     def _index(self, object_name: str, record: Record, *, remove: bool) -> None:
         obj = self.schema.objects[object_name]
-        for fdef in obj.unique_fields():
+        for fdef in obj.indexed_fields():
             value = record.get(fdef.name)
             if value in (None, ""):
                 continue
