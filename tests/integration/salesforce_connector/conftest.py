@@ -139,9 +139,13 @@ def _quiet_faults(admin: SandboxAdmin) -> Iterator[None]:
 async def connector(info: dict[str, Any], **overrides: Any) -> AsyncIterator[SalesforceClient]:
     """A connector client for the sandbox (JWT by default; `auth_method="client_credentials"` too)."""
     method = overrides.pop("auth_method", "jwt")
-    headers = overrides.pop("header_provider", None)
+    passthrough = {k: overrides.pop(k) for k in ("header_provider", "budget_guard") if k in overrides}
     config = SalesforceConfig.from_sandbox_info(info, auth_method=method, **overrides)
-    kwargs: dict[str, Any] = {"header_provider": headers} if headers else {}
+    kwargs: dict[str, Any] = {}
+    if "header_provider" in passthrough:
+        kwargs["header_provider"] = passthrough["header_provider"]
+    if "budget_guard" in passthrough:
+        kwargs["budget"] = passthrough["budget_guard"]
     hooks = SandboxAdmin(info)
     # Our clock agrees with the org's, as NTP makes it in production: the JWT `exp` must lie in the
     # org's future even after a test moved the sandbox clock forward.

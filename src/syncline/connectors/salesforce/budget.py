@@ -160,6 +160,8 @@ class BudgetGuard:
                 )
             if verdict.state == "throttled":
                 self._space_low_priority_call(now, verdict.min_interval_s)
+            if priority is FlowPriority.LOW:
+                self._last_low_call = now
             self._admitted_since += 1
 
     def _probe_due(self, now: float) -> bool:
@@ -178,7 +180,6 @@ class BudgetGuard:
                 code="API_BUDGET_THROTTLED",
                 retry_after=interval - (now - last),
             )
-        self._last_low_call = now
 
     def snapshot(self) -> BudgetSnapshot:
         """Usage and per-priority state for metrics (`syncline_salesforce_api_usage` and friends)."""
