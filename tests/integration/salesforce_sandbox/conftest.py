@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
+from sf_sandbox_helpers import client_credentials_token
 from simple_salesforce import Salesforce
 from simple_salesforce.login import token_login
 
@@ -18,9 +19,13 @@ from syncline.sandbox.salesforce import SalesforceSandbox
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxCluster]:
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxCluster]:
+    """A sandbox per test module; a module may set SANDBOX_OPTIONS to configure it."""
     state_dir = tmp_path_factory.mktemp("sf-sandbox")
-    with sandboxes_in_thread(["salesforce"], state_dir=state_dir, seed=7) as running:
+    options = {"salesforce": dict(getattr(request.module, "SANDBOX_OPTIONS", {}))}
+    with sandboxes_in_thread(["salesforce"], state_dir=state_dir, seed=7, options=options) as running:
         yield running
 
 
@@ -48,16 +53,6 @@ def http(info: dict[str, Any]) -> Iterator[httpx.Client]:
         yield client
 
 
-def client_credentials_token(http: httpx.Client, sf_info: dict[str, Any]) -> str:
-    response = http.post(
-        "/services/oauth2/token",
-        data={"grant_type": "client_credentials"},
-        auth=(sf_info["client_id"], sf_info["client_secret"]),
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 @pytest.fixture(scope="module")
 def token(http: httpx.Client, sf_info: dict[str, Any]) -> str:
     return client_credentials_token(http, sf_info)
@@ -77,11 +72,12 @@ def api(http: httpx.Client, token: str, sf_info: dict[str, Any]) -> Iterator[htt
 
 
 @pytest.fixture(scope="module")
-def requests_session(info: dict[str, Any]) -> requests.Session:
+def requests_session(info: dict[str, Any]) -> Iterator[requests.Session]:
     session = requests.Session()
     session.trust_env = False  # else REQUESTS_CA_BUNDLE silently overrides session.verify
     session.verify = info["ca_cert"]
-    return session
+    yield session
+    session.close()  # open keep-alive connections would hold up the server's shutdown
 
 
 @pytest.fixture(scope="module")
