@@ -64,6 +64,7 @@ class SalesforceClient:
         budget: BudgetGuard | None = None,
         header_provider: HeaderProvider = _no_extra_headers,
         clock: Callable[[], float] = time.time,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
         self.budget = budget or BudgetGuard(config.budget)
@@ -72,7 +73,10 @@ class SalesforceClient:
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
         self._http = httpx.AsyncClient(
-            verify=build_ssl_context(config.ca_bundle), timeout=config.timeout_s, limits=limits
+            verify=build_ssl_context(config.ca_bundle),
+            timeout=config.timeout_s,
+            limits=limits,
+            transport=transport,  # None: httpx's pooled HTTPS transport; set for proxies or tests
         )
         self.tokens = TokenCache(config, self._http, clock=clock)
         self.refreshes = 0
