@@ -195,6 +195,7 @@ async def test_our_own_writes_are_suppressed_but_a_persons_later_edit_is_ingeste
         )
         ours = await intake_step(ledger, source, intake)
         assert [c.record_id for c in ours.result.suppressed] == [ack.salesforce_id]
+        assert "client=syncline" in ours.result.suppressed[0].change_origin  # our Sforce-Call-Options
         assert ours.result.changes == () and ours.appended == 0
 
         admin.human("PATCH", f"sobjects/Account/{ack.salesforce_id}", {"Name": "Echo Corp (edited by sales)"})
@@ -221,6 +222,44 @@ async def test_quote_approval_becomes_a_quote_approved_event(
         assert event.type == "syncline.quote.approved.v1"
         assert event.data["status"] == "approved"
         assert event.data["lines"], "the quote's lines were read with it"
+
+
+async def test_order_activation_becomes_an_order_booked_event(
+    sf_info: dict[str, Any], admin: SandboxAdmin, ledger: SqlLedger
+) -> None:
+    book = sf_info["salesforce"]["standard_pricebook_id"]
+    account = create_account_as_person(admin, "Booking Customer")
+    async with running_intake(sf_info, entities=("Order",)) as (client, source, intake):
+        entries = [
+            e
+            async for e in client.query(
+                f"SELECT Id, UnitPrice FROM PricebookEntry WHERE Pricebook2Id = '{book}' LIMIT 1"
+            )
+        ]
+        order = admin.human(
+            "POST",
+            "sobjects/Order/",
+            {"AccountId": account, "EffectiveDate": "2026-12-01", "Status": "Draft", "Pricebook2Id": book},
+        ).json()["id"]
+        admin.human(
+            "POST",
+            "sobjects/OrderItem/",
+            {
+                "OrderId": order,
+                "PricebookEntryId": entries[0]["Id"],
+                "Quantity": 2,
+                "UnitPrice": float(entries[0]["UnitPrice"]),
+            },
+        )
+        await start_at_latest(ledger, client)
+        admin.human("PATCH", f"sobjects/Order/{order}", {"Status": "Activated"})
+        step = await intake_step(ledger, source, intake)
+        [event] = step.envelopes
+        assert event.type == "syncline.order.booked.v1"
+        assert event.data["status"] == "booked"
+        assert event.data["customer_id"] == f"salesforce.{account}"
+        assert [line["quantity"] for line in event.data["lines"]] == ["2"]
+        assert event.idempotencykey.startswith(f"salesforce:{order}:")
 
 
 async def test_checkpoint_older_than_retention_falls_back_to_polling_and_signals_a_resync(
