@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceMalformedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.login import SalesforceLogin
 
 
 def test_crud_round_trip(sf: Salesforce) -> None:
@@ -53,3 +58,24 @@ def test_limits_and_api_usage(sf: Salesforce) -> None:
     limits = sf.limits()
     assert limits["DailyApiRequests"]["Max"] == 100_000
     assert limits["DailyApiRequests"]["Remaining"] == 100_000 - usage.used
+
+
+def test_soap_login_helper(sf_info: dict[str, Any], requests_session: Any) -> None:
+    session_id, instance = SalesforceLogin(
+        username=sf_info["username"],
+        password=sf_info["password"],
+        security_token="TOKEN123",
+        scratch_url=sf_info["instance_url"],
+        session=requests_session,
+    )
+    client = Salesforce(instance=instance, session_id=session_id, session=requests_session, version="60.0")
+    assert client.query("SELECT COUNT() FROM Account")["totalSize"] > 0
+    with pytest.raises(SalesforceAuthenticationFailed) as excinfo:
+        SalesforceLogin(
+            username=sf_info["username"],
+            password="wrong",
+            security_token="",
+            scratch_url=sf_info["instance_url"],
+            session=requests_session,
+        )
+    assert excinfo.value.code == "INVALID_LOGIN"

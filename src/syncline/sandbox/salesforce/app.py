@@ -39,6 +39,7 @@ from syncline.sandbox.salesforce.rest import (
 )
 from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema, rule_from_dict
 from syncline.sandbox.salesforce.seed import SeedOptions, insert_standard_pricebook, insert_users, seed_org
+from syncline.sandbox.salesforce.soap import soap_login
 from syncline.sandbox.salesforce.store import CallContext, Store
 
 DEFAULT_API_VERSION = "64.0"
@@ -255,6 +256,7 @@ class SalesforceSandbox:
         return [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
             Route("/services/oauth2/revoke", self._revoke, methods=["POST", "GET"]),
+            Route("/services/Soap/u/{version}", self._soap_login, methods=["POST"]),
             Route("/services/data", self._versions, methods=["GET"]),
             Route("/services/data/", self._versions, methods=["GET"]),
             Route("/services/data/{version}", self._api, methods=methods),
@@ -287,6 +289,11 @@ class SalesforceSandbox:
                 400,
             )
         return Response(status_code=200)
+
+    async def _soap_login(self, request: Request) -> Response:
+        version = str(request.path_params["version"])
+        status, xml = soap_login(self.oauth, await request.body(), self._instance_url(request), version)
+        return Response(xml.encode(), status_code=status, media_type="text/xml;charset=UTF-8")
 
     async def _versions(self, _: Request) -> Response:
         return _json(versions_document(self.max_version))

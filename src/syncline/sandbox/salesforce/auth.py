@@ -222,6 +222,15 @@ class OAuthServer:
             "issued_at": issued_at,
         }
 
+    def soap_login(self, username: str, password: str) -> tuple[str, SandboxUser]:
+        """The SOAP `login()` call: a session for username + password (+ security token)."""
+        user = self._password_user(username, password)
+        now = self.clock.now()
+        token = f"{self.org_id[:15]}!{secrets.token_urlsafe(72)}"
+        with self._lock:
+            self.sessions[token] = Session(token, user.id, "soap", now + self.session_timeout)
+        return token, user
+
     def mint_refresh_token(self, username: str) -> str:
         """What the web-server flow would leave behind after a user approved the app."""
         user = self._by_username(username)

@@ -162,7 +162,7 @@ class _Parser:
         fields, count_only = self._select_list()
         self.expect_word("from")
         name = self.take()
-        if name.kind != "ident" or name.text.lower() in KEYWORDS:
+        if name.kind != "ident" or "." in name.text:  # `FROM Order` is fine: object names aren't reserved
             raise malformed_query(f"unexpected token: '{name.text}'")
         query = Query(object_name=name.text, fields=fields, count_only=count_only)
         if self.is_word("where"):
