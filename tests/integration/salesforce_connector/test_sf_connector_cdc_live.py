@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +259,7 @@ async def test_order_activation_becomes_an_order_booked_event(
         assert event.type == "syncline.order.booked.v1"
         assert event.data["status"] == "booked"
         assert event.data["customer_id"] == f"salesforce.{account}"
-        assert [line["quantity"] for line in event.data["lines"]] == ["2"]
+        assert [Decimal(line["quantity"]) for line in event.data["lines"]] == [Decimal(2)]
         assert event.idempotencykey.startswith(f"salesforce:{order}:")
 
 

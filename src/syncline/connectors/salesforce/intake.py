@@ -93,7 +93,10 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         EXTERNAL_ID,
         "ERP_Order_Id__c",
         "Billing_Subscription_Id__c",
-        *_ADDRESS,
+        "BillingStreet",
+        "BillingCity",
+        "BillingPostalCode",
+        "BillingCountry",
     ],
 }
 """Fields re-read per object; all exist on a standard org once the documented custom fields are created."""
