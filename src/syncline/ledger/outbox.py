@@ -92,15 +92,16 @@ class OutboxOperations(SessionBase):
         sequences = self._reserve_key_sequences(batch)
         rows = [self._event_row(event, next(sequences[event.ordering_key]), at) for event in batch]
         inserted: dict[str, tuple[int, int]] = {}
-        for chunk in _chunks(rows):
-            statement = (
-                self.flavor.insert(events)
-                .values(list(chunk))
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(events.c.event_id, events.c.position, events.c.key_seq)
-            )
-            for event_id, position, key_seq in self.conn.execute(statement):
-                inserted[event_id] = (position, key_seq)
+        # executemany of one cached statement (SQLAlchemy's insertmanyvalues batches it into
+        # multi-row INSERTs with RETURNING); compiling a fresh multi-VALUES statement per batch was
+        # the bulk of the cost of a large append.
+        statement = (
+            self.flavor.insert(events)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(events.c.event_id, events.c.position, events.c.key_seq)
+        )
+        for event_id, position, key_seq in self.conn.execute(statement, rows):
+            inserted[event_id] = (position, key_seq)
         appended, duplicates = self._split(batch, inserted)
         self._create_deliveries(batch, appended, consumers, at)
         return AppendResult(appended=tuple(appended), duplicates=tuple(duplicates))
@@ -188,8 +189,8 @@ class OutboxOperations(SessionBase):
                 }
                 for consumer in dict.fromkeys(targets)
             )
-        for chunk in _chunks(rows):
-            self.conn.execute(deliveries.insert().values(list(chunk)))
+        if rows:
+            self.conn.execute(deliveries.insert(), rows)
 
     def get_event(self, event_id: str) -> StoredEvent | None:
         """The stored event with this id, if any."""
@@ -218,14 +219,12 @@ class OutboxOperations(SessionBase):
         at = self._now(now)
         rows = [{"consumer": consumer, "event_id": event_id, "processed_at": at} for event_id in event_ids]
         new: set[str] = set()
-        for chunk in _chunks(rows):
-            statement = (
-                self.flavor.insert(processed)
-                .values(list(chunk))
-                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-                .returning(processed.c.event_id)
-            )
-            new.update(self.conn.execute(statement).scalars())
+        statement = (
+            self.flavor.insert(processed)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(processed.c.event_id)
+        )
+        new.update(self.conn.execute(statement, rows).scalars())
         return tuple(dict.fromkeys(event_id for event_id in event_ids if event_id in new))
 
     def is_processed(self, consumer: str, event_id: str) -> bool:
