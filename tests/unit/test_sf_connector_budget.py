@@ -116,3 +116,16 @@ def test_a_new_reading_replaces_the_local_estimate() -> None:
     assert guard.snapshot().estimated_used == 15
     guard.observe("api-usage=12/100")
     assert guard.snapshot().estimated_used == 12
+
+
+def test_engine_priorities_map_to_budget_priorities() -> None:
+    from syncline.connectors.salesforce import flow_priority
+    from syncline.engine.ratelimit import Priority
+
+    assert [flow_priority(p) for p in Priority] == [
+        FlowPriority.HIGH,  # payments
+        FlowPriority.HIGH,  # order booking
+        FlowPriority.HIGH,  # customer
+        FlowPriority.LOW,  # catalog
+        FlowPriority.LOW,  # enrichment
+    ]

@@ -45,6 +45,7 @@ EXPECTED = {
     "contact_to_record",
     "customer_to_account",
     "customer_writeback",
+    "flow_priority",
     "order_to_order",
     "order_writeback",
     "parse_limit_info",

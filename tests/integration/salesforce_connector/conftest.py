@@ -160,11 +160,15 @@ def _quiet_faults(admin: SandboxAdmin) -> Iterator[None]:
 async def connector(info: dict[str, Any], **overrides: Any) -> AsyncIterator[SalesforceClient]:
     """A connector client for the sandbox (JWT by default; `auth_method="client_credentials"` too)."""
     method = overrides.pop("auth_method", "jwt")
-    passthrough = {k: overrides.pop(k) for k in ("header_provider", "budget_guard") if k in overrides}
+    passthrough = {
+        k: overrides.pop(k) for k in ("header_provider", "budget_guard", "limiter") if k in overrides
+    }
     config = SalesforceConfig.from_sandbox_info(info, auth_method=method, **overrides)
     kwargs: dict[str, Any] = {}
     if "header_provider" in passthrough:
         kwargs["header_provider"] = passthrough["header_provider"]
+    if "limiter" in passthrough:
+        kwargs["limiter"] = passthrough["limiter"]
     if "budget_guard" in passthrough:
         kwargs["budget"] = passthrough["budget_guard"]
     hooks = SandboxAdmin(info)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from syncline.connectors.salesforce import SalesforceClient, SalesforceSink
+from syncline.engine.ratelimit import EndpointLimit, RateLimiter
 from syncline.errors import (
     BusinessRejection,
     ContractViolation,
@@ -114,3 +115,20 @@ async def test_duplicate_unique_value_is_a_business_rejection(sf_info: dict[str,
         )
         assert isinstance(second.error, BusinessRejection)
         assert second.error.reason_code == "DUPLICATE_VALUE"
+
+
+async def test_the_engine_limiter_paces_calls_and_backs_off_on_request_limit_exceeded(
+    sf_info: dict[str, Any], admin: SandboxAdmin
+) -> None:
+    limiter = RateLimiter({"salesforce": EndpointLimit(rate_per_s=1000.0, burst=100)}).for_endpoint(
+        "salesforce"
+    )
+    limiter.grants = []
+    async with connector(sf_info, limiter=limiter) as client:
+        await _query(client)
+        await _query(client)
+        assert len(limiter.grants) == 2  # every call took a permit of the shared endpoint limiter
+        admin.set_faults(custom={"REQUEST_LIMIT_EXCEEDED": 1.0}, path_prefixes=[API])
+        with pytest.raises(RateLimitedError):
+            await _query(client)
+        assert limiter.current_rate == 500.0  # the endpoint is throttled, not the world

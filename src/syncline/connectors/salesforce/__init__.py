@@ -16,7 +16,12 @@ from syncline.connectors.salesforce.budget import (
     parse_limit_info,
 )
 from syncline.connectors.salesforce.bulk import BulkIngest, BulkJob
-from syncline.connectors.salesforce.client import HeaderProvider, SalesforceClient, build_ssl_context
+from syncline.connectors.salesforce.client import (
+    HeaderProvider,
+    SalesforceClient,
+    build_ssl_context,
+    flow_priority,
+)
 from syncline.connectors.salesforce.config import BudgetSettings, SalesforceConfig
 from syncline.connectors.salesforce.errors import (
     SalesforceFault,
@@ -94,6 +99,7 @@ __all__ = [
     "contact_to_record",
     "customer_to_account",
     "customer_writeback",
+    "flow_priority",
     "order_to_order",
     "order_writeback",
     "parse_limit_info",

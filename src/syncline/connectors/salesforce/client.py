@@ -26,12 +26,21 @@ from syncline.connectors.salesforce.auth import AccessToken, TokenCache
 from syncline.connectors.salesforce.budget import BudgetGuard, FlowPriority
 from syncline.connectors.salesforce.config import SalesforceConfig
 from syncline.connectors.salesforce.errors import SYSTEM, classify_response, is_certificate_failure
-from syncline.errors import AuthError, ConfigurationError, TransientError
+from syncline.engine.ratelimit import EndpointLimiter, Priority
+from syncline.errors import AuthError, ConfigurationError, RateLimitedError, TransientError
 
 HeaderProvider = Callable[[], Mapping[str, str]]
 """Returns headers to add to each call, e.g. `{"traceparent": ...}` of the current span."""
 
 _log = structlog.get_logger(__name__)
+
+ENGINE_PRIORITY = {FlowPriority.HIGH: Priority.ORDER_BOOKING, FlowPriority.LOW: Priority.CATALOG}
+"""Where our calls queue in the engine's shared limiter: booking before catalog, as in the budget."""
+
+
+def flow_priority(priority: Priority) -> FlowPriority:
+    """The budget priority of an engine priority: catalog and enrichment are the low ones."""
+    return FlowPriority.LOW if priority >= Priority.CATALOG else FlowPriority.HIGH
 
 
 def build_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -65,9 +74,11 @@ class SalesforceClient:
         header_provider: HeaderProvider = _no_extra_headers,
         clock: Callable[[], float] = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
+        limiter: EndpointLimiter | None = None,
     ) -> None:
         self.config = config
         self.budget = budget or BudgetGuard(config.budget)
+        self.limiter = limiter
         self._header_provider = header_provider
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
@@ -119,9 +130,15 @@ class SalesforceClient:
         if budgeted:
             self.budget.admit(priority)
         url_path = self.data_path(path)
-        response = await self._send_authenticated(method, url_path, json, content, params, headers)
+        if self.limiter is None:
+            response = await self._send_authenticated(method, url_path, json, content, params, headers)
+        else:
+            async with self.limiter.permit(ENGINE_PRIORITY[priority]):
+                response = await self._send_authenticated(method, url_path, json, content, params, headers)
         if response.status_code >= 300:
             error = classify_response(response.status_code, response.content, response.headers)
+            if self.limiter is not None and isinstance(error, RateLimitedError):
+                self.limiter.on_throttled(error.retry_after)
             _log.info(
                 "salesforce.call_failed",
                 method=method,
@@ -131,6 +148,8 @@ class SalesforceClient:
                 error_class=str(error.error_class),
             )
             raise error
+        if self.limiter is not None:
+            self.limiter.observe(response.status_code, response.headers)
         return response
 
     async def _send_authenticated(
@@ -231,4 +250,11 @@ class SalesforceClient:
         return result
 
 
-__all__ = ["HeaderProvider", "SalesforceClient", "build_ssl_context", "parse_json"]
+__all__ = [
+    "ENGINE_PRIORITY",
+    "HeaderProvider",
+    "SalesforceClient",
+    "build_ssl_context",
+    "flow_priority",
+    "parse_json",
+]
