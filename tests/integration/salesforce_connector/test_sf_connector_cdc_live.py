@@ -29,7 +29,9 @@ from syncline.connectors.salesforce import (
     SalesforceSink,
 )
 from syncline.contracts import EventEnvelope
-from syncline.ledger import NewEvent, SqlLedger, open_ledger
+from syncline.engine.intake import Intake, to_new_event
+from syncline.engine.registry import FlowRegistry
+from syncline.ledger import SqlLedger, open_ledger
 
 from .conftest import SandboxAdmin, connector, create_pg_database, drop_pg_database
 
@@ -40,21 +42,6 @@ RETENTION_H = 72
 
 class Crash(Exception):
     """Stands for the process dying between reading changes and committing them."""
-
-
-def as_new_event(envelope: EventEnvelope) -> NewEvent:
-    return NewEvent(
-        event_id=envelope.id,
-        type=envelope.type,
-        source=envelope.source,
-        subject=envelope.subject,
-        ordering_key=envelope.partitionkey,
-        payload=envelope.data,
-        correlation_id=envelope.correlationid,
-        traceparent=envelope.traceparent,
-        occurred_at=envelope.time,
-        attributes=envelope.attributes(),
-    )
 
 
 @dataclass
@@ -72,17 +59,25 @@ def read_checkpoint(ledger: SqlLedger) -> CdcCheckpoint | None:
 
 
 async def intake_step(
-    ledger: SqlLedger, source: CdcSource, intake: SalesforceIntake, *, crash: bool = False
+    ledger: SqlLedger, source: CdcSource, intake: SalesforceIntake, *, crash: str | None = None
 ) -> StepOutcome:
-    """One engine step: poll after the stored checkpoint, commit events + checkpoint atomically."""
+    """One engine step: poll after the stored checkpoint, then the engine's intake commits the
+    events and the new checkpoint in one transaction. `crash` kills the step before the commit
+    ("before_commit") or inside the transaction, between events and checkpoint ("mid_commit")."""
     result = await source.poll(read_checkpoint(ledger))
     envelopes = await intake.events_for(result.changes)
-    with ledger.transaction() as session:
-        outcome = session.append_events([as_new_event(e) for e in envelopes], CONSUMERS)
-        session.set_checkpoint(SOURCE, json.dumps(result.checkpoint.to_json()))
-        if crash:
-            raise Crash
-    return StepOutcome(result, envelopes, len(outcome.appended), len(outcome.duplicates))
+    position = json.dumps(result.checkpoint.to_json())
+    if crash == "before_commit":
+        raise Crash
+    if crash == "mid_commit":
+        with ledger.transaction() as session:
+            session.append_events([to_new_event(e) for e in envelopes], CONSUMERS)
+            raise Crash  # died before set_checkpoint: the whole transaction rolls back
+    accepted = Intake(ledger, FlowRegistry()).accept(
+        envelopes, source_system="salesforce", checkpoint=(SOURCE, position)
+    )
+    assert accepted.ok, accepted.rejected  # every event we build passes the catalog's validation
+    return StepOutcome(result, envelopes, len(accepted.accepted), len(accepted.duplicates))
 
 
 @asynccontextmanager
@@ -142,8 +137,11 @@ async def test_restart_after_a_crash_loses_and_duplicates_nothing(
         first = await intake_step(ledger, source, intake)
         assert first.appended == 2
         with pytest.raises(Crash):
-            await intake_step(ledger, source, intake, crash=True)  # read 2 more, died before commit
-    assert len(stored_events(ledger)) == 2  # the crashed step left neither events nor checkpoint
+            await intake_step(ledger, source, intake, crash="before_commit")  # read 2 more, then died
+        with pytest.raises(Crash):
+            await intake_step(ledger, source, intake, crash="mid_commit")  # died between the two writes
+    assert len(stored_events(ledger)) == 2  # the crashed steps left neither events nor checkpoint
+    assert read_checkpoint(ledger) == first.result.checkpoint
     ledger.close()
 
     restarted = open_ledger(ledger_url)  # a new process: everything comes from the ledger
