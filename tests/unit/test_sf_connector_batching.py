@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from syncline.connectors.salesforce.bulk import acks_from_results, read_csv, records_to_csv
+from syncline.connectors.salesforce.bulk import (
+    BulkJob,
+    acks_from_results,
+    classify_job_failure,
+    read_csv,
+    records_to_csv,
+)
 from syncline.connectors.salesforce.sink import (
     UpsertOp,
     ack_from_subresponse,
@@ -118,3 +124,18 @@ def test_bulk_results_fold_into_one_ack_per_input_key() -> None:
 
 def test_empty_result_file_has_no_rows() -> None:
     assert read_csv("") == []
+
+
+@pytest.mark.parametrize(
+    ("state", "message", "expected", "code"),
+    [
+        ("Failed", "InvalidBatch : Field name not found : Nope__c", BusinessRejection, "INVALID_FIELD"),
+        ("Aborted", None, TransientError, "BULK_JOB_ABORTED"),
+        ("Failed", "InvalidBatch : Wrong content-type for batch", ContractViolation, "BULK_JOB_FAILED"),
+    ],
+)
+def test_a_job_failing_as_a_whole_is_classified(
+    state: str, message: str | None, expected: type, code: str
+) -> None:
+    error = classify_job_failure(BulkJob("750X", state, error_message=message))
+    assert type(error) is expected and error.code == code

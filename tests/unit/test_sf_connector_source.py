@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from syncline.connectors.salesforce import SalesforceClient, SalesforceConfig
 from syncline.connectors.salesforce.source import (
     CdcCheckpoint,
+    CdcSource,
     ChangeRecord,
     FeedEvent,
+    FeedPage,
     PollCursor,
     after_cursor,
     change_from_polled_row,
@@ -117,3 +120,65 @@ def test_polled_rows_at_or_before_the_cursor_are_dropped() -> None:
     assert after_cursor(change, PollCursor(stamp, "001A"))
     assert not after_cursor(change, PollCursor(stamp, "001B"))
     assert not after_cursor(change, PollCursor(datetime(2026, 1, 2, tzinfo=UTC)))
+
+
+class ListFeed:
+    """An in-memory event bus standing in for Salesforce's (the `ChangeFeed` port)."""
+
+    def __init__(self, events: list[FeedEvent], position: str | None = None) -> None:
+        self.events = events
+        self.position = position
+        self.asked_after: list[str | None] = []
+
+    async def fetch(self, after_replay_id: str | None, limit: int) -> FeedPage:
+        self.asked_after.append(after_replay_id)
+        start = int(after_replay_id or 0)
+        chosen = [e for e in self.events if int(e.replay_id) > start][:limit]
+        return FeedPage(tuple(chosen), self.position)
+
+    async def latest_replay_id(self) -> str | None:
+        return self.events[-1].replay_id if self.events else None
+
+
+def _source(feed: ListFeed, batch_size: int = 10) -> tuple[SalesforceClient, CdcSource]:
+    config = SalesforceConfig(
+        token_url="https://login.example/services/oauth2/token",
+        client_id="cid",
+        auth_method="client_credentials",
+        client_secret="s",
+        integration_user_id=US,
+    )
+    client = SalesforceClient(config)
+    return client, CdcSource(client, feed, batch_size=batch_size)
+
+
+async def test_poll_steps_through_the_feed_and_splits_echoes() -> None:
+    feed = ListFeed([_event("1", HUMAN, ["001A"]), _event("2", US, ["001B"]), _event("3", HUMAN, ["001C"])])
+    client, source = _source(feed, batch_size=2)
+    async with client:
+        first = await source.poll(None)
+        assert [c.record_id for c in first.changes] == ["001A"]
+        assert [c.record_id for c in first.suppressed] == ["001B"]
+        assert first.checkpoint.replay_id == "2"
+        second = await source.poll(first.checkpoint)
+        assert [c.record_id for c in second.changes] == ["001C"]
+        idle = await source.poll(second.checkpoint)
+        assert idle.changes == () and idle.checkpoint.replay_id == "3"
+    assert feed.asked_after == [None, "2", "3"]
+
+
+async def test_an_idle_bus_moves_the_checkpoint_to_the_position_it_reports() -> None:
+    client, source = _source(ListFeed([], position="57"))
+    async with client:
+        result = await source.poll(CdcCheckpoint(replay_id="40"))
+    assert result.changes == () and result.checkpoint.replay_id == "57"
+
+
+async def test_gap_overflow_signals_a_resync_instead_of_a_change() -> None:
+    overflow = _event("5", HUMAN, ["001*"], change_type="GAP_OVERFLOW")
+    client, source = _source(ListFeed([_event("4", HUMAN, ["001A"]), overflow]))
+    async with client:
+        result = await source.poll(CdcCheckpoint(replay_id="3", last_commit=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert [c.record_id for c in result.changes] == ["001A"]
+    assert result.full_resync and result.resync_since == datetime(2026, 1, 1, tzinfo=UTC)
+    assert result.checkpoint.replay_id == "5"

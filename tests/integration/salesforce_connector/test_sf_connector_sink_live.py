@@ -163,3 +163,18 @@ async def test_record_without_external_id_is_refused_before_any_call(sf_info: di
     async with connector(sf_info) as client:
         with pytest.raises(ContractViolation, match="Syncline_Id__c"):
             await SalesforceSink(client).upsert("Account", [{"Name": "no key"}])
+
+
+async def test_a_bulk_job_failed_as_a_whole_raises_for_the_admin(sf_info: dict[str, Any]) -> None:
+    records = [{"Syncline_Id__c": f"bad-{i}", "Name": "B", "Not_A_Field__c": "x"} for i in range(3)]
+    async with connector(sf_info, bulk_threshold=2) as client:
+        sink = SalesforceSink(client, bulk=BulkIngest(client, poll_interval_s=0.01, sleep=_no_sleep))
+        with pytest.raises(BusinessRejection) as failed:
+            await sink.upsert("Account", records)
+        assert failed.value.reason_code == "INVALID_FIELD"
+        assert failed.value.owner_role == "salesforce_admin"
+        assert "Not_A_Field__c" in failed.value.message
+
+
+async def _no_sleep(_: float) -> None:
+    return None

@@ -26,7 +26,7 @@ from syncline.connectors.salesforce.budget import FlowPriority
 from syncline.connectors.salesforce.client import SalesforceClient
 from syncline.connectors.salesforce.errors import SYSTEM, classify_fault, parse_bulk_error
 from syncline.connectors.salesforce.values import to_csv_value
-from syncline.errors import TransientError
+from syncline.errors import BusinessRejection, ContractViolation, SynclineError, TransientError
 
 TERMINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
 
@@ -96,6 +96,23 @@ def acks_from_results(
     return [by_key.get(key) or RecordAck(sobject, key, None, None, _not_processed(key)) for key in keys]
 
 
+def classify_job_failure(job: BulkJob) -> SynclineError:
+    """Why a whole job failed: a field the org lacks (admin), an abort (retry), or a bad upload (ours)."""
+    reason = f"bulk job {job.id} ended {job.state}: {job.error_message or 'no reason given'}"
+    text = (job.error_message or "").lower()
+    if "field name not found" in text or "no such column" in text:
+        return BusinessRejection(
+            reason, reason_code="INVALID_FIELD", system=SYSTEM, owner_role="salesforce_admin"
+        )
+    if job.state == "Aborted":
+        return TransientError(reason, system=SYSTEM, code="BULK_JOB_ABORTED")
+    return ContractViolation(reason, system=SYSTEM, code="BULK_JOB_FAILED")
+
+
+def _with_error(ack: RecordAck, error: SynclineError) -> RecordAck:
+    return RecordAck(ack.sobject, ack.key, None, None, error)
+
+
 def _not_processed(key: str) -> TransientError:
     return TransientError(f"bulk job did not process record {key}", system=SYSTEM, code="UNPROCESSED")
 
@@ -133,8 +150,16 @@ class BulkIngest:
         job = await self.create_job(sobject, "upsert", external_id_field, priority=priority)
         await self.upload(job.id, records_to_csv(records, external_id_field), priority=priority)
         await self.close(job.id, priority=priority)
-        await self.wait(job.id, priority=priority)
-        return await self.results(job.id, sobject, keys, external_id_field, priority=priority)
+        finished = await self.wait(job.id, priority=priority)
+        acks = await self.results(job.id, sobject, keys, external_id_field, priority=priority)
+        if finished.state == "JobComplete":
+            return acks
+        failure = classify_job_failure(finished)
+        if all(a.error is not None and a.error.code == "UNPROCESSED" for a in acks):
+            raise failure  # the job as a whole failed: nothing is known per record
+        return [
+            a if a.error is None or a.error.code != "UNPROCESSED" else _with_error(a, failure) for a in acks
+        ]
 
     async def create_job(
         self, sobject: str, operation: str, external_id_field: str | None, *, priority: FlowPriority
@@ -214,6 +239,7 @@ __all__ = [
     "BulkIngest",
     "BulkJob",
     "acks_from_results",
+    "classify_job_failure",
     "read_csv",
     "records_to_csv",
 ]

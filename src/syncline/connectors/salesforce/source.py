@@ -194,6 +194,11 @@ def changes_from_event(event: FeedEvent) -> list[ChangeRecord]:
     return [replace(template, record_id=str(rid)) for rid in header.get("recordIds") or ()]
 
 
+def is_overflow(change: ChangeRecord) -> bool:
+    """GAP_OVERFLOW events (or wildcard record ids like `001*`) name no records we could re-read."""
+    return change.change_type == "GAP_OVERFLOW" or change.record_id.endswith("*")
+
+
 def is_echo(change: ChangeRecord, integration_user_id: str | None, client_name: str) -> bool:
     """True when the change was committed by our integration user (or, unconfigured, by our client)."""
     if integration_user_id:
@@ -293,10 +298,14 @@ class CdcSource:
 
     def _result_from_feed(self, checkpoint: CdcCheckpoint, page: FeedPage) -> PollResult:
         changes = [change for event in page.events for change in changes_from_event(event)]
+        overflow = [c for c in changes if is_overflow(c)]
+        changes = [c for c in changes if not is_overflow(c)]
         ingest, echoes = split_echoes(changes, self._user, self._client_name)
         position = page.position or (page.events[-1].replay_id if page.events else checkpoint.replay_id)
-        newest = max((c.commit_timestamp for c in changes), default=checkpoint.last_commit)
+        newest = max((c.commit_timestamp for c in changes + overflow), default=checkpoint.last_commit)
         after = replace(checkpoint, replay_id=position, last_commit=newest)
+        if overflow:  # too many changes in one transaction to describe: the entity must be re-read
+            return PollResult(ingest, echoes, after, full_resync=True, resync_since=checkpoint.last_commit)
         return PollResult(ingest, echoes, after)
 
     async def _fall_back_to_polling(self, checkpoint: CdcCheckpoint) -> PollResult:
@@ -360,6 +369,7 @@ __all__ = [
     "change_from_polled_row",
     "changes_from_event",
     "is_echo",
+    "is_overflow",
     "polling_soql",
     "split_echoes",
 ]
