@@ -112,3 +112,23 @@ def test_tokens_never_show_in_reprs() -> None:
 
     token = AccessToken(SecretStr("00Dxx!secret-session"), "https://org.example", 0.0)
     assert "secret-session" not in repr(token) and "secret-session" not in str(token)
+
+
+async def test_by_default_calls_carry_the_trace_of_the_work_in_progress() -> None:
+    from syncline.engine.tracing import bind_trace, new_trace
+
+    org = FakeOrg()
+    config = SalesforceConfig(
+        token_url="https://login.example/services/oauth2/token",
+        client_id="cid",
+        auth_method="client_credentials",
+        client_secret="s3cret",
+    )
+    trace = new_trace()
+    async with SalesforceClient(config, transport=httpx.MockTransport(org.handle)) as client:
+        with bind_trace(trace):
+            await client.get_json("limits")
+        await client.get_json("limits")
+    traced, untraced = org.api_requests
+    assert traced.headers["traceparent"].split("-")[1] == trace.trace_id
+    assert "traceparent" not in untraced.headers

@@ -27,10 +27,12 @@ from syncline.connectors.salesforce.budget import BudgetGuard, FlowPriority
 from syncline.connectors.salesforce.config import SalesforceConfig
 from syncline.connectors.salesforce.errors import SYSTEM, classify_response, is_certificate_failure
 from syncline.engine.ratelimit import EndpointLimiter, Priority
+from syncline.engine.tracing import outbound_headers
 from syncline.errors import AuthError, ConfigurationError, RateLimitedError, TransientError
 
 HeaderProvider = Callable[[], Mapping[str, str]]
-"""Returns headers to add to each call, e.g. `{"traceparent": ...}` of the current span."""
+"""Returns headers to add to each call. The default, the engine's `outbound_headers`, gives a child
+`traceparent` of the trace bound to the work in progress (DESIGN.md invariant 8)."""
 
 _log = structlog.get_logger(__name__)
 
@@ -59,10 +61,6 @@ def parse_json(content: bytes) -> Any:
     return json.loads(content, parse_float=Decimal)
 
 
-def _no_extra_headers() -> Mapping[str, str]:
-    return {}
-
-
 class SalesforceClient:
     """Async, pooled client for one org. Use as `async with SalesforceClient(config) as client:`."""
 
@@ -71,7 +69,7 @@ class SalesforceClient:
         config: SalesforceConfig,
         *,
         budget: BudgetGuard | None = None,
-        header_provider: HeaderProvider = _no_extra_headers,
+        header_provider: HeaderProvider = outbound_headers,
         clock: Callable[[], float] = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: EndpointLimiter | None = None,
