@@ -10,15 +10,15 @@ from syncline.connectors.salesforce import SalesforceClient, SalesforceConfig
 from syncline.connectors.salesforce.source import (
     CdcCheckpoint,
     CdcSource,
-    ChangeRecord,
     FeedEvent,
     FeedPage,
     PollCursor,
-    after_cursor,
     change_from_polled_row,
     changes_from_event,
     is_echo,
-    polling_soql,
+    later_seconds_soql,
+    next_page,
+    same_second_soql,
     split_echoes,
 )
 from syncline.errors import ContractViolation
@@ -98,28 +98,62 @@ def test_malformed_checkpoint_is_refused() -> None:
         CdcCheckpoint.from_json({"mode": "sideways"})
 
 
-def test_polling_query_orders_by_modstamp_and_id() -> None:
-    cursor = PollCursor(datetime(2026, 1, 1, 9, 30, 15, 500000, tzinfo=UTC), "001A")
-    soql = polling_soql("Account", ["Name", "Id"], cursor, 200)
-    assert soql == (
+def test_polling_queries_use_whole_seconds_and_id_order() -> None:
+    cursor = PollCursor.at_second_of(datetime(2026, 1, 1, 9, 30, 15, 500000, tzinfo=UTC))
+    assert cursor.modstamp == datetime(2026, 1, 1, 9, 30, 15, tzinfo=UTC)
+    assert same_second_soql("Account", ["Name", "Id"], PollCursor(cursor.modstamp, "001A"), 200) == (
         "SELECT Id, SystemModstamp, LastModifiedById, Name FROM Account "
-        "WHERE SystemModstamp >= 2026-01-01T09:30:15Z ORDER BY SystemModstamp ASC, Id ASC LIMIT 200"
+        "WHERE SystemModstamp >= 2026-01-01T09:30:15Z AND SystemModstamp < 2026-01-01T09:30:16Z "
+        "AND Id > '001A' ORDER BY Id ASC LIMIT 200"
+    )
+    assert later_seconds_soql("Account", [], cursor, 50) == (
+        "SELECT Id, SystemModstamp, LastModifiedById FROM Account "
+        "WHERE SystemModstamp >= 2026-01-01T09:30:16Z ORDER BY SystemModstamp ASC, Id ASC LIMIT 50"
     )
 
 
-def test_polled_rows_at_or_before_the_cursor_are_dropped() -> None:
-    row = {
-        "attributes": {},
-        "Id": "001B",
-        "SystemModstamp": "2026-01-01T09:30:15.500+0000",
-        "LastModifiedById": HUMAN,
-    }
-    change = change_from_polled_row("Account", row)
-    assert isinstance(change, ChangeRecord) and change.origin == "polling" and change.change_type == "UPSERT"
-    stamp = datetime(2026, 1, 1, 9, 30, 15, 500000, tzinfo=UTC)
-    assert after_cursor(change, PollCursor(stamp, "001A"))
-    assert not after_cursor(change, PollCursor(stamp, "001B"))
-    assert not after_cursor(change, PollCursor(datetime(2026, 1, 2, tzinfo=UTC)))
+def _row(record_id: str, second: int, ms: int = 0) -> dict[str, object]:
+    return {"Id": record_id, "SystemModstamp": f"2026-01-01T09:00:{second:02d}.{ms:03d}+0000"}
+
+
+S10 = datetime(2026, 1, 1, 9, 0, 10, tzinfo=UTC)
+
+
+def test_a_full_same_second_page_ends_at_its_last_id() -> None:
+    page = next_page(PollCursor(S10), [_row("001A", 10), _row("001B", 10)], [], limit=2)
+    assert [r["Id"] for r in page.rows] == ["001A", "001B"]
+    assert page.cursor == PollCursor(S10, "001B") and not page.caught_up
+
+
+def test_later_rows_fill_the_page_and_their_last_second_is_held_back() -> None:
+    later = [_row("001Z", 11), _row("001C", 12, 5), _row("001B", 12, 9)]
+    page = next_page(PollCursor(S10, "001A"), [_row("001B", 10)], later, limit=4)
+    assert [r["Id"] for r in page.rows] == ["001B", "001Z"]  # second 12 was not read in Id order
+    assert page.cursor == PollCursor(datetime(2026, 1, 1, 9, 0, 12, tzinfo=UTC)) and not page.caught_up
+
+
+def test_a_page_of_one_busy_second_still_makes_progress() -> None:
+    busy = [_row(f"001{c}", 11, i) for i, c in enumerate("DCBA")]
+    page = next_page(PollCursor(S10), [], busy, limit=4)
+    assert page.rows == () and page.cursor == PollCursor(datetime(2026, 1, 1, 9, 0, 11, tzinfo=UTC))
+    following = next_page(page.cursor, sorted(busy, key=lambda r: str(r["Id"])), [], limit=4)
+    assert [r["Id"] for r in following.rows] == ["001A", "001B", "001C", "001D"]
+
+
+def test_a_short_page_is_caught_up_at_the_largest_id_of_its_last_second() -> None:
+    later = [_row("001Z", 11), _row("001C", 12, 5), _row("001B", 12, 9)]
+    page = next_page(PollCursor(S10, "001A"), [], later, limit=10)
+    assert page.caught_up and len(page.rows) == 3
+    assert page.cursor == PollCursor(datetime(2026, 1, 1, 9, 0, 12, tzinfo=UTC), "001C")
+
+
+def test_polled_row_becomes_an_upsert_change() -> None:
+    change = change_from_polled_row(
+        "Account", {**_row("001B", 15, 500), "attributes": {}, "LastModifiedById": HUMAN}
+    )
+    assert (change.origin, change.change_type, change.commit_user) == ("polling", "UPSERT", HUMAN)
+    assert change.change_marker == "2026-01-01T09:00:15.500Z"
+    assert "attributes" not in change.fields
 
 
 class ListFeed:

@@ -295,3 +295,28 @@ async def test_checkpoint_older_than_retention_falls_back_to_polling_and_signals
         back = await intake_step(ledger, source, intake)
         assert not back.result.full_resync
         assert [(c.record_id, c.origin) for c in back.result.changes] == [(after, "cdc")]
+
+
+async def test_polling_pages_through_a_busy_gap_without_loss_or_repeats(
+    sf_info: dict[str, Any], admin: SandboxAdmin, ledger: SqlLedger
+) -> None:
+    async with running_intake(sf_info, batch_size=2, entities=("Account",)) as (client, source, intake):
+        await start_at_latest(ledger, client)
+        create_account_as_person(admin, "Before The Busy Gap")
+        await intake_step(ledger, source, intake)
+        in_gap = [create_account_as_person(admin, f"Busy Gap {i}") for i in range(5)]
+        admin.advance_clock((RETENTION_H + 1) * 3600)
+
+        seen: list[str] = []
+        steps = []
+        for _ in range(12):
+            step = await intake_step(ledger, source, intake)
+            steps.append(step)
+            seen.extend(c.record_id for c in step.result.changes)
+            if step.result.checkpoint.mode == "cdc":
+                break
+        assert steps[0].result.full_resync and not any(s.result.full_resync for s in steps[1:])
+        assert len(steps) > 2  # two records per page: several polling steps
+        assert steps[-1].result.checkpoint.mode == "cdc"
+        assert set(in_gap) <= set(seen)
+        assert len(seen) == len(set(seen))  # no record read twice across pages

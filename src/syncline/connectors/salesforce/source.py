@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from syncline.connectors.salesforce.budget import FlowPriority
@@ -76,10 +76,20 @@ class ChangeFeed(Protocol):
 
 @dataclass(frozen=True)
 class PollCursor:
-    """Where SystemModstamp polling of one entity stands: last (SystemModstamp, Id) read."""
+    """Where SystemModstamp polling of one entity stands, in (second, Id) order.
+
+    SOQL datetime literals have whole seconds, so the cursor does too: every row modified in a second
+    before `modstamp` is read, and of the rows modified *in* that second, those with Id <= `record_id`
+    ("" = none yet). Ordering by Id within a second is expressible in SOQL, so no page boundary can
+    fall where the query cannot resume.
+    """
 
     modstamp: datetime
     record_id: str = ""
+
+    @classmethod
+    def at_second_of(cls, moment: datetime) -> PollCursor:
+        return cls(moment.astimezone(UTC).replace(microsecond=0))
 
 
 @dataclass(frozen=True)
@@ -222,24 +232,72 @@ def split_echoes(
     return ingest, echoes
 
 
-def polling_soql(entity: str, fields: Sequence[str], cursor: PollCursor, limit: int) -> str:
-    """SOQL for the next page of `entity` changed at or after the cursor's second.
+def _soql_second(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    SOQL datetime literals have whole seconds while SystemModstamp has milliseconds, so the query
-    starts at the cursor's second and `after_cursor` drops the rows already read; (SystemModstamp, Id)
-    order makes the page boundary deterministic.
-    """
-    columns = ", ".join(dict.fromkeys(["Id", "SystemModstamp", "LastModifiedById", *fields]))
-    stamp = cursor.modstamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def _columns(fields: Sequence[str]) -> str:
+    return ", ".join(dict.fromkeys(["Id", "SystemModstamp", "LastModifiedById", *fields]))
+
+
+def same_second_soql(entity: str, fields: Sequence[str], cursor: PollCursor, limit: int) -> str:
+    """Rows modified in the cursor's second after its Id, in Id order."""
+    start, end = cursor.modstamp, cursor.modstamp + timedelta(seconds=1)
+    after_id = f" AND Id > '{cursor.record_id}'" if cursor.record_id else ""
     return (
-        f"SELECT {columns} FROM {entity} WHERE SystemModstamp >= {stamp} "
+        f"SELECT {_columns(fields)} FROM {entity} WHERE SystemModstamp >= {_soql_second(start)} "
+        f"AND SystemModstamp < {_soql_second(end)}{after_id} ORDER BY Id ASC LIMIT {limit}"
+    )
+
+
+def later_seconds_soql(entity: str, fields: Sequence[str], cursor: PollCursor, limit: int) -> str:
+    """Rows modified in the seconds after the cursor's, oldest first."""
+    start = cursor.modstamp + timedelta(seconds=1)
+    return (
+        f"SELECT {_columns(fields)} FROM {entity} WHERE SystemModstamp >= {_soql_second(start)} "
         f"ORDER BY SystemModstamp ASC, Id ASC LIMIT {limit}"
     )
 
 
-def after_cursor(change: ChangeRecord, cursor: PollCursor) -> bool:
-    """True when the polled change comes after the cursor in (SystemModstamp, Id) order."""
-    return (change.commit_timestamp, change.record_id) > (cursor.modstamp, cursor.record_id)
+@dataclass(frozen=True)
+class PolledPage:
+    """One entity's polling page: the rows to emit, the cursor after them, and whether it is caught up."""
+
+    rows: tuple[Mapping[str, Any], ...]
+    cursor: PollCursor
+    caught_up: bool
+
+
+def _second_of(row: Mapping[str, Any]) -> datetime:
+    return parse_salesforce_datetime(str(row["SystemModstamp"])).replace(microsecond=0)
+
+
+def next_page(
+    cursor: PollCursor,
+    same_second: Sequence[Mapping[str, Any]],
+    later: Sequence[Mapping[str, Any]],
+    limit: int,
+) -> PolledPage:
+    """Pure paging rule over the two queries' rows (see `PollCursor`).
+
+    A full `same_second` page ends at its last Id. Otherwise the later rows follow; when they fill the
+    page, the rows of their last second are held back (they were not read in Id order) and the cursor
+    moves to the start of that second, so the next step reads it by Id: progress without gaps.
+    """
+    if len(same_second) >= limit:
+        rows = tuple(same_second[:limit])
+        return PolledPage(rows, PollCursor(cursor.modstamp, str(rows[-1]["Id"])), caught_up=False)
+    room = limit - len(same_second)
+    if len(later) < room:
+        if not later:
+            last_id = str(same_second[-1]["Id"]) if same_second else cursor.record_id
+            return PolledPage(tuple(same_second), PollCursor(cursor.modstamp, last_id), caught_up=True)
+        last_second = _second_of(later[-1])
+        last_id = max(str(r["Id"]) for r in later if _second_of(r) == last_second)
+        return PolledPage((*same_second, *later), PollCursor(last_second, last_id), caught_up=True)
+    last_second = _second_of(later[room - 1])
+    kept = tuple(r for r in later[:room] if _second_of(r) < last_second)
+    return PolledPage((*same_second, *kept), PollCursor(last_second), caught_up=False)
 
 
 def change_from_polled_row(entity: str, row: Mapping[str, Any]) -> ChangeRecord:
@@ -312,7 +370,7 @@ class CdcSource:
         """Take the resume position first, so nothing committed during polling falls between modes."""
         resume_at = await self._feed.latest_replay_id()
         since = checkpoint.last_commit or EPOCH
-        cursors = {entity: PollCursor(since) for entity in self._entities}
+        cursors = {entity: PollCursor.at_second_of(since) for entity in self._entities}
         polling = CdcCheckpoint("polling", resume_at, checkpoint.last_commit, cursors)
         result = await self._poll_modstamp(polling, full_resync=True)
         return replace(result, resync_since=checkpoint.last_commit)
@@ -323,16 +381,11 @@ class CdcSource:
         changes: list[ChangeRecord] = []
         caught_up = True
         for entity in self._entities:
-            cursor = cursors.get(entity) or PollCursor(checkpoint.last_commit or EPOCH)
-            rows = await self._query_page(entity, cursor)
-            if len(rows) >= self._batch_size:
-                caught_up = False
-            for row in rows:
-                change = change_from_polled_row(entity, row)
-                if after_cursor(change, cursor):
-                    changes.append(change)
-                    cursor = PollCursor(change.commit_timestamp, change.record_id)
-            cursors[entity] = cursor
+            cursor = cursors.get(entity) or PollCursor.at_second_of(checkpoint.last_commit or EPOCH)
+            page = await self._read_page(entity, cursor)
+            changes.extend(change_from_polled_row(entity, row) for row in page.rows)
+            cursors[entity] = page.cursor
+            caught_up = caught_up and page.caught_up
         ingest, echoes = split_echoes(changes, self._user, self._client_name)
         newest = max((c.commit_timestamp for c in changes), default=checkpoint.last_commit)
         if caught_up:
@@ -341,8 +394,16 @@ class CdcSource:
             after = CdcCheckpoint("polling", checkpoint.replay_id, newest, cursors)
         return PollResult(ingest, echoes, after, full_resync=full_resync)
 
-    async def _query_page(self, entity: str, cursor: PollCursor) -> list[dict[str, Any]]:
-        soql = polling_soql(entity, self._poll_fields.get(entity, ()), cursor, self._batch_size)
+    async def _read_page(self, entity: str, cursor: PollCursor) -> PolledPage:
+        fields = self._poll_fields.get(entity, ())
+        same = await self._query(entity, same_second_soql(entity, fields, cursor, self._batch_size))
+        later: list[dict[str, Any]] = []
+        if len(same) < self._batch_size:
+            room = self._batch_size - len(same)
+            later = await self._query(entity, later_seconds_soql(entity, fields, cursor, room))
+        return next_page(cursor, same, later, self._batch_size)
+
+    async def _query(self, entity: str, soql: str) -> list[dict[str, Any]]:
         try:
             return [row async for row in self._client.query(soql, priority=self._priority)]
         except BusinessRejection as exc:
@@ -364,12 +425,14 @@ __all__ = [
     "FeedPage",
     "PollCursor",
     "PollResult",
+    "PolledPage",
     "ReplayIdExpired",
-    "after_cursor",
     "change_from_polled_row",
     "changes_from_event",
     "is_echo",
     "is_overflow",
-    "polling_soql",
+    "later_seconds_soql",
+    "next_page",
+    "same_second_soql",
     "split_echoes",
 ]
