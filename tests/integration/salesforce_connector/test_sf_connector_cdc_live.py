@@ -320,3 +320,35 @@ async def test_polling_pages_through_a_busy_gap_without_loss_or_repeats(
         assert steps[-1].result.checkpoint.mode == "cdc"
         assert set(in_gap) <= set(seen)
         assert len(seen) == len(set(seen))  # no record read twice across pages
+
+
+async def test_an_unmappable_record_is_set_aside_without_blocking_the_feed(
+    sf_info: dict[str, Any], admin: SandboxAdmin, ledger: SqlLedger
+) -> None:
+    async with running_intake(sf_info, entities=("Account",)) as (client, source, intake):
+        await start_at_latest(ledger, client)
+        homeless = str(admin.human("POST", "sobjects/Account/", {"Name": "No Address Ltd"}).json()["id"])
+        fine = create_account_as_person(admin, "Has Address Ltd")
+
+        result = await source.poll(read_checkpoint(ledger))
+        batch = await intake.build(result.changes)
+        assert [e.data["external_ids"]["salesforce"] for e in batch.events] == [fine]
+        [failure] = batch.failures
+        assert failure.change.record_id == homeless
+        assert f"Account {homeless}" in failure.error.message and "sold_to" in failure.error.message
+        with (
+            ledger.transaction() as session
+        ):  # events, the dead-lettered change and the checkpoint: one commit
+            session.append_events([to_new_event(e) for e in batch.events], CONSUMERS)
+            session.open_exception(
+                failure.error.code or "CONTRACT_VIOLATION",
+                failure.error.message,
+                exception_id=f"salesforce:{failure.change.record_id}:{failure.change.change_marker}",
+            )
+            session.set_checkpoint(SOURCE, json.dumps(result.checkpoint.to_json()))
+
+        later = create_account_as_person(admin, "After The Bad One")
+        step = await intake_step(ledger, source, intake)
+        assert [c.record_id for c in step.result.changes] == [later]  # the feed moved on
+        with ledger.read() as session:
+            assert sum(session.count_exceptions().values()) == 1

@@ -30,7 +30,13 @@ from syncline.connectors.salesforce.errors import (
     classify_response,
 )
 from syncline.connectors.salesforce.feed import JsonChangeFeed
-from syncline.connectors.salesforce.intake import IntakeContext, SalesforceIntake, change_to_event
+from syncline.connectors.salesforce.intake import (
+    IntakeBatch,
+    IntakeContext,
+    MappingFailure,
+    SalesforceIntake,
+    change_to_event,
+)
 from syncline.connectors.salesforce.mapping import (
     MappingDefaults,
     account_to_customer,
@@ -75,9 +81,11 @@ __all__ = [
     "FeedPage",
     "FlowPriority",
     "HeaderProvider",
+    "IntakeBatch",
     "IntakeContext",
     "JsonChangeFeed",
     "MappingDefaults",
+    "MappingFailure",
     "PollResult",
     "RecordAck",
     "ReplayIdExpired",

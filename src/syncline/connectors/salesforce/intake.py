@@ -39,6 +39,7 @@ from syncline.connectors.salesforce.mapping import (
 )
 from syncline.connectors.salesforce.source import ChangeRecord
 from syncline.contracts import EventEnvelope, new_event
+from syncline.errors import ContractViolation
 
 _ADDRESS = [
     f"{p}{f}" for p in ("Billing", "Shipping") for f in ("Street", "City", "State", "PostalCode", "Country")
@@ -233,6 +234,22 @@ def change_to_event(
     )
 
 
+@dataclass(frozen=True)
+class MappingFailure:
+    """A change whose record does not make a valid canonical model, and why."""
+
+    change: ChangeRecord
+    error: ContractViolation
+
+
+@dataclass(frozen=True)
+class IntakeBatch:
+    """What one intake step produced: events to append and changes to dead-letter."""
+
+    events: tuple[EventEnvelope, ...]
+    failures: tuple[MappingFailure, ...] = ()
+
+
 class SalesforceIntake:
     """Re-reads changed records and builds their canonical events, a few queries per step."""
 
@@ -247,20 +264,37 @@ class SalesforceIntake:
         self._context = context or IntakeContext()
         self._priority = priority
 
-    async def events_for(self, changes: Sequence[ChangeRecord]) -> list[EventEnvelope]:
-        """Canonical events for `changes`, in change order; deleted or unmapped records give none."""
+    async def build(self, changes: Sequence[ChangeRecord]) -> IntakeBatch:
+        """Canonical events for `changes`, in change order, and the changes that could not be mapped.
+
+        A record that breaks the contract (an account without an address, a quote without lines) must
+        not block the feed behind it: it is returned in `failures` with its `ContractViolation`, for
+        the engine to dead-letter in the same transaction that stores the events and the checkpoint.
+        """
         wanted = [c for c in changes if c.entity in HYDRATE_FIELDS and c.change_type != "DELETE"]
         records = await self._read_records(wanted)
         lines = await self._read_lines(wanted)
-        events = []
+        events: list[EventEnvelope] = []
+        failures: list[MappingFailure] = []
         for change in wanted:
             record = records.get(change.record_id)
             if record is None:
                 continue  # deleted since the change; its DELETE change follows
-            event = change_to_event(change, record, lines.get(change.record_id, []), self._context)
+            try:
+                event = change_to_event(change, record, lines.get(change.record_id, []), self._context)
+            except ContractViolation as error:
+                failures.append(MappingFailure(change, error))
+                continue
             if event is not None:
                 events.append(event)
-        return events
+        return IntakeBatch(tuple(events), tuple(failures))
+
+    async def events_for(self, changes: Sequence[ChangeRecord]) -> list[EventEnvelope]:
+        """Like `build`, for callers that treat any unmappable change as fatal (raises the first)."""
+        batch = await self.build(changes)
+        if batch.failures:
+            raise batch.failures[0].error
+        return list(batch.events)
 
     async def _read_records(self, changes: Sequence[ChangeRecord]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -287,7 +321,9 @@ class SalesforceIntake:
 __all__ = [
     "HYDRATE_FIELDS",
     "LINE_QUERIES",
+    "IntakeBatch",
     "IntakeContext",
+    "MappingFailure",
     "SalesforceIntake",
     "canonical_data",
     "change_to_event",
