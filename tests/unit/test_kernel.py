@@ -50,7 +50,8 @@ def test_default_settings_are_embedded_mode(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_yaml_file_then_environment_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "syncline.yaml"
-    config.write_text("database:\n  url: postgresql+psycopg://postgres@127.0.0.1/test\nlog:\n  level: DEBUG\n")
+    url = "postgresql+psycopg://postgres@127.0.0.1/test"
+    config.write_text(f"database:\n  url: {url}\nlog:\n  level: DEBUG\n")
     monkeypatch.setenv("SYNCLINE_CONFIG", str(config))
     monkeypatch.setenv("SYNCLINE_LOG__LEVEL", "WARNING")
     settings = load_settings()

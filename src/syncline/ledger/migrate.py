@@ -9,6 +9,7 @@ a database older than the code stops the command with a message that says to run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -47,9 +48,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    """The packaged revisions, read once per process (they cannot change while it runs)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest revision this code knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     if head is None:
         raise ConfigurationError("the packaged ledger migrations have no head revision")
     return head
@@ -57,7 +64,7 @@ def head_revision() -> str:
 
 def schema_status(engine: Engine) -> SchemaStatus:
     """Read the database's revision and list the revisions it still lacks, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
     head = head_revision()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()

@@ -23,9 +23,19 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ADAPTERS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-TABLES = (
-    "audit, checkpoints, deliveries, events, exceptions, ordering_keys, processed, steps, "
-    "transaction_keys, transactions, xref"
+# Children before parents; DELETE is much faster than TRUNCATE on tables this small.
+DELETE_ORDER = (
+    "deliveries",
+    "events",
+    "ordering_keys",
+    "processed",
+    "steps",
+    "transaction_keys",
+    "transactions",
+    "xref",
+    "checkpoints",
+    "exceptions",
+    "audit",
 )
 
 
@@ -89,7 +99,8 @@ def _empty_postgres(ledger: SqlLedger) -> None:
     with ledger.engine.begin() as conn:
         # Triggers (the audit's append-only guard) do not fire for a replica session: tests only.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        for table in DELETE_ORDER:
+            conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture(params=ADAPTERS)

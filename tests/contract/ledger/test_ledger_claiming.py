@@ -240,3 +240,14 @@ def test_bad_claim_arguments_are_refused(ledger: SqlLedger) -> None:
         ledger.claim_next_per_key("booking", "w1", 0, LEASE, at(0))
     with pytest.raises(ValueError, match="lease_seconds"):
         ledger.claim_next_per_key("booking", "w1", 1, 0, at(0))
+
+
+def test_naive_datetimes_are_refused(ledger: SqlLedger) -> None:
+    ledger.append_events([event("a1", "A")], ["booking"])
+    naive = at(0).replace(tzinfo=None)
+
+    with pytest.raises(ValueError, match="now must be timezone-aware"):
+        ledger.claim_next_per_key("booking", "w1", 1, LEASE, naive)
+    [held] = claim(ledger)
+    with pytest.raises(ValueError, match="next_attempt_at must be timezone-aware"):
+        ledger.fail(held.lease, "transient", "x", naive)
