@@ -163,3 +163,29 @@ def test_unknown_replay_id_is_refused_like_pub_sub(feed: Any) -> None:
 def test_feed_needs_a_session(http: httpx.Client) -> None:
     response = http.get("/cdc/v1/events", params={"replayId": -1})
     assert response.status_code == 401 and response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+def test_undelete_publishes_an_undelete_event(
+    http: httpx.Client, api: httpx.Client, feed: Any, sf_info: dict[str, Any]
+) -> None:
+    record = api.post("sobjects/Account", json={"Name": "Lazarus"}).json()["id"]
+    api.delete(f"sobjects/Account/{record}")
+    start = _latest(feed)
+    assert http.post("/__admin/undelete", json={"record_id": record}).status_code == 200
+    header = _payloads(feed(start))[0]["ChangeEventHeader"]
+    assert header["changeType"] == "UNDELETE" and header["recordIds"] == [record]
+    assert header["commitUser"] == sf_info["ui_user"]["user_id"] and header["changeOrigin"] == ""
+    assert api.get(f"sobjects/Account/{record}").json()["IsDeleted"] is False
+
+
+def test_identical_changes_in_one_transaction_merge_into_one_event(api: httpx.Client, feed: Any) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"Merge {i}"} for i in range(3)]
+    ids = [r["id"] for r in api.post("composite/sobjects", json={"records": records}).json()]
+    start = _latest(feed)
+    same = [{"attributes": {"type": "Account"}, "Id": i, "Sync_Status__c": "Pending"} for i in ids]
+    api.patch("composite/sobjects", json={"records": same})
+    different = [{"attributes": {"type": "Account"}, "Id": i, "Phone": f"55{n}"} for n, i in enumerate(ids)]
+    api.patch("composite/sobjects", json={"records": different})
+    headers = [p["ChangeEventHeader"] for p in _payloads(feed(start))]
+    assert [h["recordIds"] for h in headers] == [ids, [ids[0]], [ids[1]], [ids[2]]]
+    assert set(headers[0]["changedFields"]) == {"LastModifiedDate", "Sync_Status__c"}

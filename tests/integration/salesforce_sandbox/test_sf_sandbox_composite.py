@@ -177,3 +177,49 @@ def test_query_all_pages_past_2000_rows(sf: Salesforce) -> None:
         "SELECT Id FROM Sync_Exception__c WHERE IsDeleted = true", include_deleted=True
     )
     assert with_deleted["totalSize"] == 0
+
+
+def test_a_locked_row_fails_alone_in_a_collection(sf: Salesforce, http: httpx.Client) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"Lockable {i}"} for i in range(3)]
+    ids = [r["id"] for r in sf.restful("composite/sobjects", method="POST", json={"records": records})]
+    assert http.post("/__admin/locks", json={"record_id": ids[1], "failures": 1}).status_code == 200
+    updates = [{"attributes": {"type": "Account"}, "Id": i, "Phone": "1"} for i in ids]
+    first = sf.restful("composite/sobjects", method="PATCH", json={"records": updates})
+    assert [r["success"] for r in first] == [True, False, True]
+    assert first[1]["errors"][0]["statusCode"] == "UNABLE_TO_LOCK_ROW"
+    retried = sf.restful("composite/sobjects", method="PATCH", json={"records": [updates[1]]})
+    assert retried[0]["success"] is True
+
+
+def test_composite_graph_commits_each_graph_alone(sf: Salesforce, sf_info: dict[str, Any]) -> None:
+    base = _base(sf_info)
+
+    def account(ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"method": "POST", "url": f"{base}/sobjects/Account", "referenceId": ref, "body": body}
+
+    graphs = {
+        "graphs": [
+            {
+                "graphId": "good",
+                "compositeRequest": [
+                    account("parent", {"Name": "Graph Parent", "Syncline_Id__c": "GRAPH-P"}),
+                    account("child", {"Name": "Graph Child", "ParentId": "@{parent.id}"}),
+                ],
+            },
+            {
+                "graphId": "bad",
+                "compositeRequest": [
+                    account("fine", {"Name": "Graph Ghost", "Syncline_Id__c": "GRAPH-G"}),
+                    account("broken", {"Phone": "no name"}),
+                ],
+            },
+        ]
+    }
+    answer = sf.restful("composite/graph", method="POST", json=graphs)["graphs"]
+    assert [(g["graphId"], g["isSuccessful"]) for g in answer] == [("good", True), ("bad", False)]
+    assert sf.query("SELECT Id FROM Account WHERE Syncline_Id__c = 'GRAPH-P'")["totalSize"] == 1
+    assert sf.query("SELECT Id FROM Account WHERE Syncline_Id__c = 'GRAPH-G'")["totalSize"] == 0
+    child = answer[0]["graphResponse"]["compositeResponse"][1]["body"]["id"]
+    assert (
+        sf.Account.get(child)["ParentId"] == answer[0]["graphResponse"]["compositeResponse"][0]["body"]["id"]
+    )

@@ -165,3 +165,20 @@ def test_revoked_token_is_invalid_session(http: httpx.Client, sf_info: dict[str,
         f"/services/data/v{sf_info['api_version']}/limits", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 401 and response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+def test_identity_url_and_userinfo(http: httpx.Client, sf_info: dict[str, Any]) -> None:
+    grant = _token(
+        http,
+        grant_type="client_credentials",
+        client_id=sf_info["client_id"],
+        client_secret=sf_info["client_secret"],
+    ).json()
+    headers = {"Authorization": f"Bearer {grant['access_token']}"}
+    identity = http.get(grant["id"].removeprefix(sf_info["instance_url"]), headers=headers).json()
+    assert (
+        identity["user_id"] == sf_info["integration_user_id"] and identity["username"] == sf_info["username"]
+    )
+    userinfo = http.get("/services/oauth2/userinfo", headers=headers).json()
+    assert userinfo["organization_id"] == sf_info["org_id"]
+    assert http.get("/services/oauth2/userinfo", headers={"Authorization": "Bearer nope"}).status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,22 @@ def test_seeded_org_has_hierarchies_price_books_and_quotes_ready_to_close(tmp_pa
         for opportunity in app.store.rows("Opportunity"):
             assert opportunity["SyncedQuoteId"] in {q["Id"] for q in quotes}
             assert opportunity["Amount"] > 0 and opportunity["IsClosed"] is False
+
+
+def test_info_entry_has_the_agreed_keys(tmp_path: Path) -> None:
+    from syncline.sandbox.runner import prepare_cluster
+
+    cluster, servers = prepare_cluster(["salesforce"], state_dir=tmp_path, ports={"salesforce": 0})
+    try:
+        cluster.write_info(tmp_path / "info.json")
+    finally:
+        for _, sock in servers:
+            sock.close()
+    entry = json.loads((tmp_path / "info.json").read_text())["salesforce"]
+    required = {"instance_url", "token_url", "client_id", "client_secret", "username", "api_version"}
+    assert required <= set(entry)
+    assert entry["token_url"] == entry["instance_url"] + "/services/oauth2/token"
+    assert Path(entry["private_key_path"]).is_absolute() and Path(entry["private_key_path"]).exists()
+    assert (
+        entry["integration_user_id"].startswith("005") and entry["audience"] == "https://login.salesforce.com"
+    )

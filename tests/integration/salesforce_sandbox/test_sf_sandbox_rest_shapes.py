@@ -185,6 +185,18 @@ def test_error_codes(api: httpx.Client) -> None:
         "INVALID_QUERY_FILTER_OPERATOR",
     )
     _error(api.get("query/01gDn0000000001AAA-2000"), 400, "INVALID_QUERY_LOCATOR")
+    for where in (
+        "CloseDate > 2026-01-01T00:00:00Z",
+        "CreatedDate > 2026-01-01",
+        "Name = TODAY",
+        "Amount = true",
+    ):
+        query = f"SELECT Id FROM Opportunity WHERE {where}"
+        _error(api.get("query", params={"q": query}), 400, "INVALID_QUERY_FILTER_OPERATOR")
+    ok = api.get(
+        "query", params={"q": "SELECT Id FROM Opportunity WHERE CloseDate > 2000-01-01 AND Amount > 1"}
+    )
+    assert ok.status_code == 200 and ok.json()["totalSize"] > 0
 
 
 def test_line_item_from_another_price_book_is_integrity_error(
@@ -285,3 +297,63 @@ def test_query_paging_with_batch_size(api: httpx.Client) -> None:
     assert re.fullmatch(r"/services/data/v[\d.]+/query/01g\w{15}-300", page["nextRecordsUrl"])
     rest = api.get(page["nextRecordsUrl"].split("/", 4)[4]).json()
     assert rest["done"] is True and len(rest["records"]) == 100 and "nextRecordsUrl" not in rest
+
+
+def test_conditional_requests(api: httpx.Client) -> None:
+    record = api.post("sobjects/Account", json={"Name": "Etag Co"}).json()["id"]
+    first = api.get(f"sobjects/Account/{record}")
+    tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert api.get(f"sobjects/Account/{record}", headers={"If-None-Match": tag}).status_code == 304
+    assert api.get(f"sobjects/Account/{record}", headers={"If-Modified-Since": modified}).status_code == 304
+    assert (
+        api.patch(f"sobjects/Account/{record}", json={"Phone": "1"}, headers={"If-Match": tag}).status_code
+        == 204
+    )
+    stale = api.patch(f"sobjects/Account/{record}", json={"Phone": "2"}, headers={"If-Match": tag})
+    _error(stale, 412, "PRECONDITION_FAILED")
+    assert api.get(f"sobjects/Account/{record}").json()["Phone"] == "1"
+    _error(
+        api.get(f"sobjects/Account/{record}", headers={"If-Modified-Since": "yesterday"}),
+        400,
+        "INVALID_HEADER",
+    )
+
+
+def test_account_delete_cascades_and_is_blocked_by_orders(api: httpx.Client) -> None:
+    account = api.post("sobjects/Account", json={"Name": "Cascade Co"}).json()["id"]
+    contact = api.post("sobjects/Contact", json={"LastName": "Child", "AccountId": account}).json()["id"]
+    assert api.delete(f"sobjects/Account/{account}").status_code == 204
+    _error(api.get(f"sobjects/Contact/{contact}"), 404, "ENTITY_IS_DELETED")
+    ordered = api.post("sobjects/Account", json={"Name": "Ordered Co"}).json()["id"]
+    api.post("sobjects/Order", json={"AccountId": ordered, "EffectiveDate": "2026-12-01"})
+    _error(api.delete(f"sobjects/Account/{ordered}"), 400, "DELETE_FAILED")
+    _error(
+        api.get("query", params={"q": "SELECT Id FROM Account OFFSET 2001"}),
+        400,
+        "NUMBER_OUTSIDE_VALID_RANGE",
+    )
+
+
+def test_child_relationship_subqueries(api: httpx.Client) -> None:
+    parent = api.post("sobjects/Account", json={"Name": "Sub Parent"}).json()["id"]
+    for name in ("Zed", "Amy", "Bob"):
+        api.post("sobjects/Contact", json={"LastName": name, "AccountId": parent})
+    query = (
+        "SELECT Name, (SELECT LastName FROM Contacts WHERE LastName != 'Bob' ORDER BY LastName), "
+        f"(SELECT Id FROM Opportunities) FROM Account WHERE Id = '{parent}'"
+    )
+    row = api.get("query", params={"q": query}).json()["records"][0]
+    assert row["Contacts"]["totalSize"] == 2 and row["Contacts"]["done"] is True
+    assert [c["LastName"] for c in row["Contacts"]["records"]] == ["Amy", "Zed"]
+    assert row["Contacts"]["records"][0]["attributes"]["type"] == "Contact"
+    assert row["Opportunities"] is None
+    _error(
+        api.get("query", params={"q": "SELECT Id, (SELECT Id FROM Nope) FROM Account"}), 400, "INVALID_TYPE"
+    )
+    describe = api.get("sobjects/Account/describe").json()
+    assert {
+        "childSObject": "Contact",
+        "field": "AccountId",
+        "relationshipName": "Contacts",
+        "cascadeDelete": False,
+    } in describe["childRelationships"]

@@ -10,7 +10,13 @@ from sf_sandbox_helpers import client_credentials_token
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
 
-SANDBOX_OPTIONS = {"daily_api_requests": 50, "session_timeout_seconds": 600, "cdc_retention_hours": 1}
+SANDBOX_OPTIONS = {
+    "daily_api_requests": 50,
+    "session_timeout_seconds": 600,
+    "cdc_retention_hours": 1,
+    "cdc_entities": ["Account", "Order"],
+    "cdc_overflow_threshold": 5,
+}
 
 
 def _advance(http: httpx.Client, seconds: float) -> None:
@@ -111,3 +117,47 @@ def test_daily_allocation_is_enforced_and_recovers(
     _advance(http, 24 * 3600 + 1)
     fresh = client_credentials_token(http, sf_info)
     assert _get(http, sf_info, fresh, "sobjects").headers["Sforce-Limit-Info"] == "api-usage=1/50"
+
+
+def test_only_selected_entities_publish_change_events(http: httpx.Client, sf_info: dict[str, Any]) -> None:
+    token = client_credentials_token(http, sf_info)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/services/data/v{sf_info['api_version']}"
+    start = http.get("/cdc/v1/events", params={"replayId": -1}, headers=headers).json()["latestReplayId"]
+    account = http.post(f"{base}/sobjects/Account", json={"Name": "Selected"}, headers=headers).json()["id"]
+    http.post(
+        f"{base}/sobjects/Contact", json={"LastName": "Unselected", "AccountId": account}, headers=headers
+    )
+    events = http.get("/cdc/v1/events", params={"replayId": start}, headers=headers).json()["events"]
+    assert [e["data"]["payload"]["ChangeEventHeader"]["entityName"] for e in events] == ["Account"]
+
+
+def test_changes_beyond_the_overflow_threshold_become_one_gap_overflow(
+    http: httpx.Client, sf_info: dict[str, Any]
+) -> None:
+    token = client_credentials_token(http, sf_info)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/services/data/v{sf_info['api_version']}"
+    start = http.get("/cdc/v1/events", params={"replayId": -1}, headers=headers).json()["latestReplayId"]
+    records = [{"attributes": {"type": "Account"}, "Name": f"Overflow {i}"} for i in range(8)]
+    http.post(f"{base}/composite/sobjects", json={"records": records}, headers=headers)
+    events = http.get("/cdc/v1/events", params={"replayId": start}, headers=headers).json()["events"]
+    kinds = [e["data"]["payload"]["ChangeEventHeader"]["changeType"] for e in events]
+    assert kinds == ["CREATE"] * 5 + ["GAP_OVERFLOW"]
+    overflow = events[-1]["data"]["payload"]
+    assert overflow["ChangeEventHeader"]["recordIds"] == [] and set(overflow) == {"ChangeEventHeader"}
+
+
+def test_gap_event_names_the_record_without_its_fields(http: httpx.Client, sf_info: dict[str, Any]) -> None:
+    token = client_credentials_token(http, sf_info)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"/services/data/v{sf_info['api_version']}"
+    account = http.post(f"{base}/sobjects/Account", json={"Name": "Gap Co"}, headers=headers).json()["id"]
+    start = http.get("/cdc/v1/events", params={"replayId": -1}, headers=headers).json()["latestReplayId"]
+    gap = http.post("/__admin/cdc/gap", json={"record_id": account, "values": {"Phone": "999"}})
+    assert gap.status_code == 200
+    events = http.get("/cdc/v1/events", params={"replayId": start}, headers=headers).json()["events"]
+    payload = events[0]["data"]["payload"]
+    assert payload["ChangeEventHeader"]["changeType"] == "GAP_UPDATE"
+    assert payload["ChangeEventHeader"]["recordIds"] == [account] and "Phone" not in payload
+    assert http.get(f"{base}/sobjects/Account/{account}", headers=headers).json()["Phone"] == "999"

@@ -89,7 +89,7 @@ def test_string_escapes_and_datetimes() -> None:
         "SELECT Id Account",
         "SELECT Id FROM Account WHERE",
         "SELECT Id FROM Account LIMIT x",
-        "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+        "SELECT Id, (SELECT Id, (SELECT Id FROM Tasks) FROM Contacts) FROM Account",
         "SELECT Id FROM Account WHERE Name = 'open",
     ],
 )

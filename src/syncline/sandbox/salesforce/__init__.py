@@ -6,7 +6,8 @@ See docs/sandboxes/salesforce.md for what is simulated, its options and admin ho
 from __future__ import annotations
 
 from syncline.sandbox.base import SandboxContext
-from syncline.sandbox.salesforce.app import OPTION_KEYS, SalesforceFaultRenderer, SalesforceSandbox
+from syncline.sandbox.salesforce.app import OPTION_KEYS, SalesforceSandbox
+from syncline.sandbox.salesforce.faults import SalesforceFaultRenderer
 
 
 def build_sandbox(context: SandboxContext) -> SalesforceSandbox:

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,12 +24,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncline.sandbox.base import SandboxContext
-from syncline.sandbox.faults import ASGIApp, FaultKind, FaultRenderer, RenderedFault
+from syncline.sandbox.faults import ASGIApp, FaultRenderer
 from syncline.sandbox.salesforce import ids
+from syncline.sandbox.salesforce.admin import AdminHooks
 from syncline.sandbox.salesforce.auth import OAuthError, OAuthServer, SandboxUser, ensure_jwt_key_pair
 from syncline.sandbox.salesforce.cdc import ALL_CHANGES, LATEST, ChangeEventLog, ReplayIdRejected
 from syncline.sandbox.salesforce.clock import SandboxClock
-from syncline.sandbox.salesforce.errors import SalesforceError, unable_to_lock_row
+from syncline.sandbox.salesforce.errors import SalesforceError
+from syncline.sandbox.salesforce.faults import SalesforceFaultRenderer
 from syncline.sandbox.salesforce.limits import ApiUsage
 from syncline.sandbox.salesforce.rest import (
     ApiRequest,
@@ -37,16 +40,20 @@ from syncline.sandbox.salesforce.rest import (
     parse_version,
     versions_document,
 )
-from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema, rule_from_dict
+from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE, load_schema
 from syncline.sandbox.salesforce.seed import SeedOptions, insert_standard_pricebook, insert_users, seed_org
 from syncline.sandbox.salesforce.soap import soap_login
 from syncline.sandbox.salesforce.store import CallContext, Store
 
 DEFAULT_API_VERSION = "64.0"
+_log = logging.getLogger(__name__)
 OPTION_KEYS = {
     "daily_api_requests": "daily API allocation (default 100000)",
     "session_timeout_seconds": "access-token lifetime (default 7200)",
     "cdc_retention_hours": "change-event retention (default 72)",
+    "cdc_entities": "objects selected for change data capture (default: all)",
+    "cdc_merge_identical_changes": "merge identical changes of one transaction into one event (default true)",
+    "cdc_overflow_threshold": "changes per transaction before GAP_OVERFLOW events (default 100000)",
     "frozen_at": "ISO datetime: freeze the sandbox clock there (default: real time)",
     "clock_offset_seconds": "start the clock shifted by this many seconds",
     "schema_file": "path to an alternative schema YAML",
@@ -58,37 +65,6 @@ OPTION_KEYS = {
     "api_version": "API version written to the info file (default 64.0)",
     "max_api_version": "newest API version served (default 67.0)",
 }
-
-
-class SalesforceFaultRenderer:
-    """Injected faults in Salesforce's shapes: 500 UNKNOWN_EXCEPTION, 503 SERVER_UNAVAILABLE,
-    403 REQUEST_LIMIT_EXCEEDED (concurrent-request throttle), and custom `UNABLE_TO_LOCK_ROW`."""
-
-    def render(self, kind: FaultKind, name: str) -> RenderedFault:
-        if kind == "throttle":
-            return _fault(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry later")
-        if kind == "custom" and name == "UNABLE_TO_LOCK_ROW":
-            error = unable_to_lock_row()
-            return _fault(error.status, error.code, error.message)
-        if kind == "custom" and name == "REQUEST_LIMIT_EXCEEDED":
-            return _fault(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
-        if kind == "custom" and name == "INVALID_SESSION_ID":
-            return _fault(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if kind == "custom" and name == "SERVER_UNAVAILABLE":
-            return _fault(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry later")
-        return _fault(
-            500,
-            "UNKNOWN_EXCEPTION",
-            "An unexpected error occurred. Please include this ErrorId if you contact support: "
-            "1234567890-12345 (-1234567890)",
-        )
-
-
-def _fault(status: int, code: str, message: str) -> RenderedFault:
-    body = json.dumps([{"message": message, "errorCode": code}]).encode()
-    return RenderedFault(
-        status=status, body=body, headers=(("content-type", "application/json;charset=UTF-8"),)
-    )
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -122,7 +98,13 @@ class SalesforceSandbox:
         )
         self.ids = ids.IdFactory(context.seed)
         self.org_id = self.ids.new(ids.ORG_PREFIX)
-        self.events = ChangeEventLog(self.clock, float(options.get("cdc_retention_hours", 72)))
+        self.events = ChangeEventLog(
+            self.clock,
+            float(options.get("cdc_retention_hours", 72)),
+            self._cdc_entities(options.get("cdc_entities")),
+            bool(options.get("cdc_merge_identical_changes", True)),
+            int(options.get("cdc_overflow_threshold", 100_000)),
+        )
         self.store = Store(self.schema, self.ids, self.clock, on_commit=self.events.publish)
         self.usage = ApiUsage(self.clock, int(options.get("daily_api_requests", 100_000)))
         self.max_version = float(options.get("max_api_version", 67.0))
@@ -148,6 +130,16 @@ class SalesforceSandbox:
         self._seed(context.seed)
         self.refresh_token = self.oauth.mint_refresh_token(self.integration_user.username)
         self._app = Starlette(routes=self._routes())
+
+    def _cdc_entities(self, names: list[str] | None) -> frozenset[str] | None:
+        """The objects selected for change data capture (Setup > Change Data Capture); None = all."""
+        if names is None:
+            return None
+        objects = [self.schema.object(n) for n in names]
+        unknown = [n for n, o in zip(names, objects, strict=True) if o is None]
+        if unknown:
+            raise ValueError(f"cdc_entities names unknown objects: {unknown}")
+        return frozenset(o.name for o in objects if o is not None)
 
     def _make_users(self, seed: int) -> None:
         self.integration_user = SandboxUser(
@@ -244,6 +236,7 @@ class SalesforceSandbox:
             self.events.restore(state.get("events", {}))
             self.usage.restore(state.get("api_usage", []))
             self.oauth.restore(state.get("oauth", {}))
+            self.oauth.refresh_tokens[self.refresh_token] = (self.integration_user.id, self.client_id)
             extra = float(state.get("clock_offset_s", 0)) - self.clock.offset_s
             if extra > 0:
                 self.clock.advance(extra)
@@ -256,16 +249,15 @@ class SalesforceSandbox:
         return [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
             Route("/services/oauth2/revoke", self._revoke, methods=["POST", "GET"]),
+            Route("/services/oauth2/userinfo", self._userinfo, methods=["GET", "POST"]),
+            Route("/id/{org_id}/{user_id}", self._identity, methods=["GET", "POST"]),
             Route("/services/Soap/u/{version}", self._soap_login, methods=["POST"]),
             Route("/services/data", self._versions, methods=["GET"]),
             Route("/services/data/", self._versions, methods=["GET"]),
             Route("/services/data/{version}", self._api, methods=methods),
             Route("/services/data/{version}/{path:path}", self._api, methods=methods),
             Route("/cdc/v1/events", self._cdc_feed, methods=["GET"]),
-            Route("/__admin/clock", self._admin_clock, methods=["GET", "POST"]),
-            Route("/__admin/api-usage", self._admin_usage, methods=["POST"]),
-            Route("/__admin/validation-rules", self._admin_rules, methods=["GET", "POST", "DELETE"]),
-            Route("/__admin/refresh-token", self._admin_refresh_token, methods=["POST"]),
+            *AdminHooks(self).routes(),
         ]
 
     @staticmethod
@@ -289,6 +281,41 @@ class SalesforceSandbox:
                 400,
             )
         return Response(status_code=200)
+
+    def _identity_document(self, user: SandboxUser, instance_url: str) -> dict[str, Any]:
+        return {
+            "id": f"{instance_url}/id/{self.org_id}/{user.id}",
+            "user_id": user.id,
+            "organization_id": self.org_id,
+            "username": user.username,
+            "preferred_username": user.username,
+            "display_name": f"{user.first_name} {user.last_name}",
+            "name": f"{user.first_name} {user.last_name}",
+            "email": user.email,
+            "active": True,
+            "user_type": "STANDARD",
+            "urls": {"rest": f"{instance_url}/services/data/v{{version}}/"},
+        }
+
+    async def _userinfo(self, request: Request) -> Response:
+        """OpenID Connect userinfo for the token's user (403 `Bad_OAuth_Token` text when invalid)."""
+        try:
+            user = self.oauth.authenticate(request.headers.get("authorization"))
+        except SalesforceError:
+            return Response(b"Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        return _json(self._identity_document(user, self._instance_url(request)))
+
+    async def _identity(self, request: Request) -> Response:
+        """The identity URL returned as `id` by the token endpoint."""
+        try:
+            caller = self.oauth.authenticate(request.headers.get("authorization"))
+        except SalesforceError:
+            return Response(b"Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        user_id = str(request.path_params["user_id"])
+        target = self.oauth.users.get(user_id)
+        if target is None or request.path_params["org_id"] != self.org_id or caller.id != user_id:
+            return Response(b"Bad_Id", status_code=403, media_type="text/plain")
+        return _json(self._identity_document(target, self._instance_url(request)))
 
     async def _soap_login(self, request: Request) -> Response:
         version = str(request.path_params["version"])
@@ -324,8 +351,14 @@ class SalesforceSandbox:
             body=await request.body(),
             headers={k.lower(): v for k, v in request.headers.items()},
         )
-        with self.store.lock:
-            response = self.api.dispatch(api_request)
+        try:
+            with self.store.lock:
+                response = self.api.dispatch(api_request)
+        except Exception:  # a sandbox bug must still look like Salesforce's 500, and be logged
+            _log.exception("salesforce sandbox failed on %s %s", request.method, request.url.path)
+            response = ApiResponse(
+                500, [{"errorCode": "UNKNOWN_EXCEPTION", "message": "An unexpected error occurred."}]
+            )
         return self._render(response)
 
     def _render(self, response: ApiResponse) -> Response:
@@ -334,7 +367,7 @@ class SalesforceSandbox:
             return Response(
                 response.raw, status_code=response.status, headers=headers, media_type=response.content_type
             )
-        if response.status == 204 or response.body is None:
+        if response.status in (204, 304) or response.body is None:
             return Response(status_code=response.status, headers=headers)
         return _json(response.body, response.status, headers)
 
@@ -372,35 +405,6 @@ class SalesforceSandbox:
             }
         )
 
-    async def _admin_clock(self, request: Request) -> Response:
-        if request.method == "POST":
-            body = await request.json()
-            self.clock.advance(float(body.get("advance_seconds", 0)))
-        return _json({"now": self.clock.now().isoformat(), "offset_seconds": self.clock.offset_s})
-
-    async def _admin_usage(self, request: Request) -> Response:
-        body = await request.json()
-        self.usage.set_used(int(body["used"]))
-        return _json({"api_usage": self.usage.header()})
-
-    async def _admin_rules(self, request: Request) -> Response:
-        if request.method == "POST":
-            rule = rule_from_dict(await request.json())
-            if self.schema.object(rule.object) is None:
-                return _json({"error": f"unknown object {rule.object}"}, 400)
-            self.schema.rules.append(rule)
-        elif request.method == "DELETE":
-            name = request.query_params.get("name", "")
-            self.schema.rules[:] = [r for r in self.schema.rules if r.name != name]
-        return _json([{"object": r.object, "name": r.name, "message": r.message} for r in self.schema.rules])
-
-    async def _admin_refresh_token(self, request: Request) -> Response:
-        body = await request.json()
-        try:
-            return _json({"refresh_token": self.oauth.mint_refresh_token(str(body["username"]))})
-        except OAuthError as exc:
-            return _json(exc.body(), 400)
-
 
 async def _form(request: Request) -> dict[str, str]:
     """An urlencoded form body (parsed here: Starlette's form parser needs an extra package)."""
@@ -416,4 +420,4 @@ def _client_name(call_options: str) -> str:
     return ""
 
 
-__all__ = ["OPTION_KEYS", "SalesforceFaultRenderer", "SalesforceSandbox"]
+__all__ = ["OPTION_KEYS", "SalesforceSandbox"]

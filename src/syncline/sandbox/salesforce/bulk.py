@@ -335,8 +335,8 @@ class BulkJobs:
             raise _job_error(f"InvalidJob : Invalid operation: {operation}")
         text = str(body.get("query") or "")
         compiled, _rows = self.api.run_query(text, query_all=operation == "queryAll")
-        if compiled.query.count_only or compiled.query.offset:
-            raise _job_error("InvalidJob : Bulk query jobs don't support COUNT() or OFFSET")
+        if compiled.query.count_only or compiled.query.offset or compiled.children:
+            raise _job_error("InvalidJob : Bulk query jobs don't support COUNT(), OFFSET or subqueries")
         job = self._new_job(request, "query", body, compiled.obj.name)
         job.query = text
         job.state = "UploadComplete"

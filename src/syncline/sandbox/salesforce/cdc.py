@@ -18,7 +18,7 @@ from typing import Any
 
 from syncline.sandbox.salesforce.clock import SandboxClock
 from syncline.sandbox.salesforce.errors import SalesforceError
-from syncline.sandbox.salesforce.store import Transaction
+from syncline.sandbox.salesforce.store import CallContext, Change, Transaction
 
 LATEST = -1
 EARLIEST = -2
@@ -40,6 +40,16 @@ class ReplayIdRejected(SalesforceError):
 
     def feed_body(self) -> dict[str, Any]:
         return {"error": {"grpcStatus": "INVALID_ARGUMENT", "errorCode": self.code, "message": self.message}}
+
+
+def _same_change(first: Change, second: Change) -> bool:
+    return first.change_type in ("UPDATE", "DELETE") and (
+        first.object,
+        first.change_type,
+        first.fields,
+        first.changed_fields,
+        first.nulled_fields,
+    ) == (second.object, second.change_type, second.fields, second.changed_fields, second.nulled_fields)
 
 
 def channel_for(entity: str) -> str:
@@ -72,8 +82,18 @@ class StoredEvent:
 class ChangeEventLog:
     """Retained change events in replay order."""
 
-    def __init__(self, clock: SandboxClock, retention_hours: float = 72.0) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        retention_hours: float = 72.0,
+        entities: frozenset[str] | None = None,
+        merge_identical: bool = True,
+        overflow_threshold: int = 100_000,
+    ) -> None:
         self.clock = clock
+        self.entities = entities
+        self.merge_identical = merge_identical
+        self.overflow_threshold = overflow_threshold
         self.retention_ms = int(retention_hours * 3600 * 1000)
         self.events: list[StoredEvent] = []
         self.last_replay_id = 0
@@ -86,10 +106,12 @@ class ChangeEventLog:
         with self._lock:
             self.commit_number += 1
             now_ms = int(self.clock.now().timestamp() * 1000)
-            for sequence, change in enumerate(tx.changes, start=1):
+            selected = [c for c in tx.changes if self.entities is None or c.object in self.entities]
+            within, overflow = self._split_overflow(selected)
+            for sequence, (change, record_ids) in enumerate(self._merged(within) + overflow, start=1):
                 header = {
                     "entityName": change.object,
-                    "recordIds": [change.record_id],
+                    "recordIds": record_ids,
                     "changeType": change.change_type,
                     "changeOrigin": tx.context.change_origin,
                     "transactionKey": tx.key,
@@ -106,6 +128,41 @@ class ChangeEventLog:
                 self.events.append(
                     StoredEvent(self.last_replay_id, now_ms, channel_for(change.object), payload)
                 )
+
+    def _split_overflow(self, changes: list[Change]) -> tuple[list[Change], list[tuple[Change, list[str]]]]:
+        """Changes beyond the overflow threshold become one header-only GAP_OVERFLOW per entity.
+
+        Creates, deletes and undeletes count one each toward the threshold; an update counts one
+        per changed field, as Salesforce counts them.
+        """
+        weight = 0
+        for index, change in enumerate(changes):
+            weight += max(1, len(change.changed_fields)) if change.change_type == "UPDATE" else 1
+            if weight > self.overflow_threshold:
+                entities = list(dict.fromkeys(c.object for c in changes[index:]))
+                gaps: list[tuple[Change, list[str]]] = [
+                    (Change(entity, "", "GAP_OVERFLOW", {}), []) for entity in entities
+                ]
+                return changes[:index], gaps
+        return changes, []
+
+    def publish_gap(self, change: Change, context: CallContext) -> None:
+        """A gap event: a change Salesforce could not describe (header and record id only)."""
+        gap = Change(change.object, change.record_id, f"GAP_{change.change_type}", {})
+        self.publish(Transaction(key=str(uuid.uuid4()), context=context, changes=[gap]))
+
+    def _merged(self, changes: list[Change]) -> list[tuple[Change, list[str]]]:
+        """Identical UPDATE/DELETE changes of one object in a transaction become one event with
+        several `recordIds`, as Salesforce merges them (option `cdc_merge_identical_changes`)."""
+        merged: list[tuple[Change, list[str]]] = []
+        for change in changes:
+            if merged and self.merge_identical and _same_change(merged[-1][0], change):
+                merged[-1][1].append(change.record_id)
+            elif change.change_type == "GAP_OVERFLOW":
+                merged.append((change, []))
+            else:
+                merged.append((change, [change.record_id]))
+        return merged
 
     def purge(self) -> None:
         """Drop events older than the retention window."""

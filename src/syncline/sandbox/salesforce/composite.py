@@ -1,4 +1,4 @@
-"""`/composite` (dependent subrequests with `@{ref.field}` references) and `/composite/batch`.
+"""`/composite` (dependent subrequests, `@{ref.field}` references), `/composite/batch`, `/composite/graph`.
 
 Composite subrequests run through the same REST router as top-level calls. With `allOrNone`
 the whole request is one transaction: the first failure rolls everything back, and every other
@@ -15,6 +15,8 @@ from syncline.sandbox.salesforce.errors import SalesforceError
 from syncline.sandbox.salesforce.rest import ApiRequest, ApiResponse, RestApi, split_url
 
 MAX_SUBREQUESTS = 25
+MAX_GRAPHS = 75
+MAX_GRAPH_NODES = 500
 _REFERENCE = re.compile(r"@\{([A-Za-z][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 _REFERENCE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ROLLED_BACK = "The transaction was rolled back since another operation in the same transaction failed."
@@ -56,15 +58,15 @@ def _substitute(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def _validate(body: Any) -> list[dict[str, Any]]:
+def _validate(body: Any, limit: int = MAX_SUBREQUESTS) -> list[dict[str, Any]]:
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         raise _bad_request("compositeRequest is required", "JSON_PARSER_ERROR")
     subrequests = body["compositeRequest"]
     if not subrequests:
         raise _bad_request("compositeRequest must contain at least one subrequest")
-    if len(subrequests) > MAX_SUBREQUESTS:
+    if len(subrequests) > limit:
         raise _bad_request(
-            f"Limit Exceeded: the number of subrequests can't exceed {MAX_SUBREQUESTS}", "LIMIT_EXCEEDED"
+            f"Limit Exceeded: the number of subrequests can't exceed {limit}", "LIMIT_EXCEEDED"
         )
     seen: set[str] = set()
     for sub in subrequests:
@@ -228,6 +230,31 @@ class CompositeResource:
             results.append({"statusCode": response.status, "result": response.body})
         return ApiResponse(200, {"hasErrors": has_errors, "results": results})
 
+    def graph(self, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
+        """`/composite/graph`: independent graphs, each all-or-nothing on its own."""
+        body = request.json()
+        graphs = body.get("graphs") if isinstance(body, dict) else None
+        if not isinstance(graphs, list) or not graphs:
+            raise _bad_request("graphs is required", "JSON_PARSER_ERROR")
+        if len(graphs) > MAX_GRAPHS:
+            raise _bad_request(f"Limit Exceeded: at most {MAX_GRAPHS} graphs per request", "LIMIT_EXCEEDED")
+        answers = []
+        for graph in graphs:
+            if not isinstance(graph, dict) or not graph.get("graphId"):
+                raise _bad_request("every graph needs a graphId")
+            nodes = graph.get("compositeRequest")
+            if not isinstance(nodes, list) or len(nodes) > MAX_GRAPH_NODES:
+                raise _bad_request(f"graph {graph['graphId']}: 1 to {MAX_GRAPH_NODES} nodes")
+            items = self._all_or_none(request, _validate({"compositeRequest": nodes}, limit=MAX_GRAPH_NODES))
+            answers.append(
+                {
+                    "graphId": graph["graphId"],
+                    "graphResponse": {"compositeResponse": items},
+                    "isSuccessful": all(i["httpStatusCode"] < 400 for i in items),
+                }
+            )
+        return ApiResponse(200, {"graphs": answers})
+
 
 class _RollBack(Exception):
     """Unwinds the allOrNone transaction after the first failed subrequest."""
@@ -237,6 +264,7 @@ def register(api: RestApi) -> CompositeResource:
     resource = CompositeResource(api)
     api.route("POST", "composite", resource.composite)
     api.route("POST", "composite/batch", resource.batch)
+    api.route("POST", "composite/graph", resource.graph)
     return resource
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from syncline.sandbox.salesforce import errors, ids
+from syncline.sandbox.salesforce import conditional, errors, ids
 from syncline.sandbox.salesforce.errors import SalesforceError
 from syncline.sandbox.salesforce.schema import FieldDef, ObjectDef
 from syncline.sandbox.salesforce.soql import CompiledQuery, Resolver, compile_query, execute, parse
@@ -220,7 +220,14 @@ class RestApi:
         for other in self.schema.objects.values():
             for fdef in other.fields.values():
                 if fdef.type == "reference" and obj.name in fdef.reference_to and not fdef.system:
-                    children.append({"childSObject": other.name, "field": fdef.name, "cascadeDelete": False})
+                    children.append(
+                        {
+                            "childSObject": other.name,
+                            "field": fdef.name,
+                            "relationshipName": fdef.child_relationship,
+                            "cascadeDelete": False,
+                        }
+                    )
         return children
 
     # ---- records ------------------------------------------------------------------------------
@@ -252,9 +259,17 @@ class RestApi:
         record_id = self.store.resolve_id(obj, segment)
         if request.method == "GET":
             record = self.store.get(obj.name, record_id)
-            return ApiResponse(200, render_record(obj, record, request.version, _field_list(request, obj)))
+            validators = {
+                "ETag": conditional.etag(record),
+                "Last-Modified": conditional.last_modified(record),
+            }
+            if conditional.check_read(record, request.headers):
+                return ApiResponse(304, headers=validators)
+            body = render_record(obj, record, request.version, _field_list(request, obj))
+            return ApiResponse(200, body, headers=validators)
         if request.method == "PATCH":
             body = _record_body(request)
+            conditional.check_write(self.store.get(obj.name, record_id), request.headers)
             with self.store.transaction(request.context):
                 self.store.update(obj.name, record_id, body)
             return ApiResponse(204)
@@ -358,6 +373,18 @@ class RestApi:
                 target, current = target[name], linked
             else:
                 target[steps[-1][1].name] = current.get(steps[-1][1].name) if current else None
+        for child in compiled.children:
+            related = self.store.rows_pointing_to(child.compiled.obj.name, child.lookup.name, record["Id"])
+            rows = execute(child.compiled, related, self.resolver)
+            out[child.name] = (
+                {
+                    "totalSize": len(rows),
+                    "done": True,
+                    "records": [self.project(child.compiled, r, version) for r in rows],
+                }
+                if rows
+                else None
+            )
         return out
 
     def query(self, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
@@ -388,6 +415,7 @@ class RestApi:
         body: dict[str, Any] = {"totalSize": len(rows), "done": True, "records": page}
         if offset + size < len(rows):
             if locator is None:
+                self._forget_idle_cursors()
                 locator = self.store.ids.new(ids.QUERY_LOCATOR_PREFIX)
             self.cursors[locator] = QueryCursor(rows, query_all, self.store.clock.now().timestamp())
             kind = "queryAll" if query_all else "query"
@@ -396,6 +424,11 @@ class RestApi:
         elif locator is not None:
             self.cursors.pop(locator, None)
         return ApiResponse(200, body)
+
+    def _forget_idle_cursors(self) -> None:
+        horizon = self.store.clock.now().timestamp() - CURSOR_IDLE_S
+        for locator in [k for k, c in self.cursors.items() if c.last_used < horizon]:
+            del self.cursors[locator]
 
 
 def _batch_size(request: ApiRequest) -> int:

@@ -25,6 +25,7 @@ LINE_ITEMS = {
     "OrderItem": ("OrderId", "Order"),
 }
 CASCADES = {
+    "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId")],
     "Opportunity": [("OpportunityLineItem", "OpportunityId"), ("Quote", "OpportunityId")],
     "Quote": [("QuoteLineItem", "QuoteId")],
     "Order": [("OrderItem", "OrderId")],
@@ -124,8 +125,8 @@ def _pricebook_entry(store: Store, record: Record, old: Record | None, provided:
         return
     siblings = [
         e
-        for e in store.rows("PricebookEntry")
-        if e["Product2Id"] == record["Product2Id"] and e["CurrencyIsoCode"] == record["CurrencyIsoCode"]
+        for e in store.rows_pointing_to("PricebookEntry", "Product2Id", record["Product2Id"])
+        if e["CurrencyIsoCode"] == record["CurrencyIsoCode"]
     ]
     for entry in siblings:
         if entry["Pricebook2Id"] == record["Pricebook2Id"]:
@@ -196,7 +197,7 @@ def after_write(store: Store, obj: ObjectDef, record: Record, old: Record | None
     parent_id = record.get(parent_field)
     if not parent_id or parent_id not in store.records[parent_object]:
         return
-    items = [r for r in store.rows(obj.name) if r.get(parent_field) == parent_id]
+    items = store.rows_pointing_to(obj.name, parent_field, parent_id)
     total = round(sum(float(i.get("TotalPrice") or 0) for i in items), 2)
     parent = store.records[parent_object][parent_id]
     if parent_object == "Opportunity":
@@ -223,6 +224,20 @@ def before_delete(store: Store, obj: ObjectDef, record: Record) -> None:
         order = store.peek(record.get("OrderId") or "") or {}
         if order.get("Status") == "Activated":
             raise integrity("You can't add or change products on an activated order.", ["OrderId"])
+    if obj.name == "Account":
+        blockers = [
+            r["Id"]
+            for kind in ("Order", "Contract")
+            for r in store.rows_pointing_to(kind, "AccountId", record["Id"])
+        ]
+        if blockers:
+            raise SalesforceError(
+                400,
+                "DELETE_FAILED",
+                f"Your attempt to delete {record.get('Name')} could not be completed because it is "
+                f"associated with the following orders or contracts: {', '.join(blockers[:5])}",
+                [],
+            )
     if obj.name == "Pricebook2" and record.get("IsStandard"):
         raise SalesforceError(400, "DELETE_FAILED", "The standard price book can't be deleted", [])
 
@@ -232,7 +247,7 @@ def cascade_children(store: Store, obj: ObjectDef, record_id: str) -> list[tuple
     children: list[tuple[str, str]] = []
     for child_object, parent_field in CASCADES.get(obj.name, []):
         children += [
-            (child_object, r["Id"]) for r in store.rows(child_object) if r.get(parent_field) == record_id
+            (child_object, r["Id"]) for r in store.rows_pointing_to(child_object, parent_field, record_id)
         ]
     return children
 

@@ -38,6 +38,7 @@ class FieldDef:
     restricted: bool = False
     reference_to: tuple[str, ...] = ()
     relationship_name: str | None = None
+    child_relationship: str | None = None
     readonly: bool = False
     create_only: bool = False
     scale: int | None = None
@@ -113,6 +114,12 @@ class ObjectDef:
         """Fields whose values must not repeat (DUPLICATE_VALUE)."""
         return [f for f in self.fields.values() if f.unique]
 
+    def lookup_fields(self) -> list[FieldDef]:
+        """Non-system lookups, indexed so children of a record are found without a scan."""
+        return [
+            f for f in self.fields.values() if f.type == "reference" and not f.system and f.name != "OwnerId"
+        ]
+
     def indexed_fields(self) -> list[FieldDef]:
         """Fields looked up by value: unique fields and every external id (unique or not)."""
         return [f for f in self.fields.values() if f.unique or f.external_id]
@@ -131,6 +138,15 @@ class Schema:
     def __post_init__(self) -> None:
         self._by_lower = {name.lower(): o for name, o in self.objects.items()}
         self._by_prefix = {o.prefix: o for o in self.objects.values()}
+        self._children: dict[tuple[str, str], tuple[ObjectDef, FieldDef]] = {}
+        for child in self.objects.values():
+            for fdef in child.fields.values():
+                for parent in fdef.reference_to if fdef.child_relationship else ():
+                    self._children[(parent.lower(), str(fdef.child_relationship).lower())] = (child, fdef)
+
+    def child_relationship(self, parent: ObjectDef, name: str) -> tuple[ObjectDef, FieldDef] | None:
+        """The child object and its lookup behind `parent`'s relationship `name` (e.g. Account.Contacts)."""
+        return self._children.get((parent.name.lower(), name.lower()))
 
     def object(self, name: str) -> ObjectDef | None:
         return self._by_lower.get(name.lower())
@@ -182,6 +198,7 @@ def _field(object_name: str, name: str, raw: dict[str, Any], currencies: list[st
         "restricted",
         "reference_to",
         "relationship_name",
+        "child_relationship",
         "readonly",
         "create_only",
         "scale",
@@ -205,6 +222,7 @@ def _field(object_name: str, name: str, raw: dict[str, Any], currencies: list[st
         restricted=bool(raw.get("restricted", False)),
         reference_to=(refs,) if isinstance(refs, str) else tuple(refs),
         relationship_name=raw.get("relationship_name"),
+        child_relationship=raw.get("child_relationship"),
         readonly=bool(raw.get("readonly", False)),
         create_only=bool(raw.get("create_only", False)),
         scale=raw.get("scale"),

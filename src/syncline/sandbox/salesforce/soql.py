@@ -1,11 +1,12 @@
 """A SOQL subset: parser and evaluator over the store.
 
-Supported: `SELECT` fields (including parent relationship paths such as `Account.Owner.Name`) or
+Supported: `SELECT` fields (including parent relationship paths such as `Account.Owner.Name`),
+child relationship subqueries (`(SELECT Id FROM Contacts WHERE ... ORDER BY ... LIMIT n)`) or
 `COUNT()`, `FROM`, `WHERE` with `= != <> < > <= >= IN NOT IN LIKE AND OR NOT` and parentheses,
 string/number/boolean/null literals, date and datetime literals, the relative date literals
 `TODAY YESTERDAY TOMORROW LAST_N_DAYS:n NEXT_N_DAYS:n N_DAYS_AGO:n THIS_MONTH LAST_MONTH THIS_YEAR`,
 `ORDER BY` (ASC/DESC, NULLS FIRST/LAST), `LIMIT`, `OFFSET`. Not supported (MALFORMED_QUERY):
-child subqueries, aggregates other than COUNT(), GROUP BY, TYPEOF, semi-joins.
+nested subqueries, aggregates other than COUNT(), GROUP BY, TYPEOF, semi-joins.
 
 Like Salesforce, names are case-insensitive, string comparison is case-insensitive, and the
 answer uses each field's canonical name.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncline.sandbox.salesforce import ids
@@ -43,6 +44,9 @@ RELATIVE_DATES = {
     "today", "yesterday", "tomorrow", "last_n_days", "next_n_days", "n_days_ago",
     "this_month", "last_month", "this_year",
 }  # fmt: skip
+
+
+MAX_OFFSET = 2000
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Query:
     order: list[OrderItem] = field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+    subqueries: list[Query] = field(default_factory=list)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -158,13 +163,20 @@ class _Parser:
             raise malformed_query(f"unexpected token: '{token.text}'")
 
     def parse(self) -> Query:
+        query = self._query(nested=False)
+        leftover = self.peek()
+        if leftover is not None:
+            raise malformed_query(f"unexpected token: '{leftover.text}'")
+        return query
+
+    def _query(self, nested: bool) -> Query:
         self.expect_word("select")
-        fields, count_only = self._select_list()
+        fields, count_only, subqueries = self._select_list(nested)
         self.expect_word("from")
         name = self.take()
         if name.kind != "ident" or "." in name.text:  # `FROM Order` is fine: object names aren't reserved
             raise malformed_query(f"unexpected token: '{name.text}'")
-        query = Query(object_name=name.text, fields=fields, count_only=count_only)
+        query = Query(object_name=name.text, fields=fields, count_only=count_only, subqueries=subqueries)
         if self.is_word("where"):
             self.take()
             query.where = self._or()
@@ -178,9 +190,12 @@ class _Parser:
         if self.is_word("offset"):
             self.take()
             query.offset = self._integer()
-        leftover = self.peek()
-        if leftover is not None:
-            raise malformed_query(f"unexpected token: '{leftover.text}'")
+            if query.offset > MAX_OFFSET:
+                raise SalesforceError(
+                    400,
+                    "NUMBER_OUTSIDE_VALID_RANGE",
+                    f"Maximum SOQL offset allowed is {MAX_OFFSET}",
+                )
         return query
 
     def _integer(self) -> int:
@@ -189,24 +204,29 @@ class _Parser:
             raise malformed_query(f"unexpected token: '{token.text}'")
         return int(token.text)
 
-    def _select_list(self) -> tuple[list[tuple[str, ...]], bool]:
+    def _select_list(self, nested: bool) -> tuple[list[tuple[str, ...]], bool, list[Query]]:
         if self.is_word("count") and self.peek(1) is not None and self.peek(1).text == "(":  # type: ignore[union-attr]
             self.take()
             self.expect_punct("(")
             self.expect_punct(")")
-            return [], True
+            return [], True, []
         fields: list[tuple[str, ...]] = []
+        subqueries: list[Query] = []
         while True:
             token = self.take()
             if token.text == "(":
-                raise malformed_query("child relationship subqueries are not supported by this sandbox")
-            if token.kind != "ident" or token.text.lower() in KEYWORDS - {"count"}:
+                if nested:
+                    raise malformed_query("nested subqueries are not supported")
+                subqueries.append(self._query(nested=True))
+                self.expect_punct(")")
+            elif token.kind != "ident" or token.text.lower() in KEYWORDS - {"count"}:
                 raise malformed_query(f"unexpected token: '{token.text}'")
-            fields.append(tuple(token.text.split(".")))
+            else:
+                fields.append(tuple(token.text.split(".")))
             if self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
                 self.take()
                 continue
-            return fields, False
+            return fields, False, subqueries
 
     def _or(self) -> Any:
         parts = [self._and()]
@@ -405,6 +425,16 @@ class CompiledQuery:
     obj: ObjectDef
     selected: list[list[tuple[ObjectDef, FieldDef]]]
     order: list[tuple[OrderItem, list[tuple[ObjectDef, FieldDef]]]]
+    children: list[ChildQuery] = field(default_factory=list)
+
+
+@dataclass
+class ChildQuery:
+    """A relationship subquery: the child query, the child's lookup to the parent, the list's name."""
+
+    compiled: CompiledQuery
+    lookup: FieldDef
+    name: str
 
 
 def compile_query(query: Query, schema: Schema, resolver: Resolver) -> CompiledQuery:
@@ -414,7 +444,23 @@ def compile_query(query: Query, schema: Schema, resolver: Resolver) -> CompiledQ
     selected = [resolver.check(obj, path) for path in query.fields]
     _check_condition(query.where, obj, resolver)
     order = [(item, resolver.check(obj, item.path)) for item in query.order]
-    return CompiledQuery(query, obj, selected, order)
+    children = [_compile_child(obj, sub, schema, resolver) for sub in query.subqueries]
+    return CompiledQuery(query, obj, selected, order, children)
+
+
+def _compile_child(parent: ObjectDef, sub: Query, schema: Schema, resolver: Resolver) -> ChildQuery:
+    found = schema.child_relationship(parent, sub.object_name)
+    if found is None:
+        raise SalesforceError(
+            400,
+            "INVALID_TYPE",
+            f"Didn't understand relationship '{sub.object_name}' in FROM part of query call. If you are "
+            "attempting to use a custom relationship, be sure to append the '__r' after the custom "
+            "relationship name. Please reference your WSDL or the describe call for the appropriate names.",
+        )
+    child, lookup = found
+    compiled = compile_query(replace(sub, object_name=child.name), schema, resolver)
+    return ChildQuery(compiled, lookup, str(lookup.child_relationship))
 
 
 def _check_condition(node: Any, obj: ObjectDef, resolver: Resolver) -> None:
@@ -443,8 +489,14 @@ def _check_literal(fdef: FieldDef, value: Any) -> None:
             f"value of filter criterion for field '{fdef.name}' must be of type {fdef.type} and should not "
             "be enclosed in quotes",
         )
-    wrong_number = fdef.is_number and not isinstance(value, int | float)
-    if wrong_number or (fdef.type == "boolean" and not isinstance(value, bool)):
+    wrong_number = fdef.is_number and (isinstance(value, bool) or not isinstance(value, int | float))
+    temporal = isinstance(value, dt.date | DateRange)
+    wrong_date = (
+        (fdef.type == "date" and isinstance(value, dt.datetime))
+        or (fdef.type == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+        or (temporal and fdef.type not in ("date", "datetime"))
+    )
+    if wrong_number or wrong_date or (fdef.type == "boolean" and not isinstance(value, bool)):
         raise SalesforceError(
             400,
             "INVALID_QUERY_FILTER_OPERATOR",

@@ -40,6 +40,9 @@ class CallContext:
 
     @property
     def change_origin(self) -> str:
+        """CDC `changeOrigin`: empty for changes made in the UI, as in a real org."""
+        if self.api == "ui":
+            return ""
         origin = f"com/salesforce/api/{self.api}/{self.api_version}"
         return f"{origin};client={self.client}" if self.client else origin
 
@@ -62,6 +65,7 @@ class Transaction:
 
     key: str
     context: CallContext
+    timestamp: str = ""
     undo: list[tuple[str, str, Record | None]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
@@ -84,9 +88,11 @@ class Store:
         self.records: dict[str, dict[str, Record]] = {name: {} for name in schema.objects}
         self.autonumbers: dict[str, int] = {}
         self._unique: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._children: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._current: Transaction | None = None
         self._tx_counter = 0
         self.capture_changes = True
+        self.locks: dict[str, int] = {}
 
     # ---- transactions -------------------------------------------------------------------------
 
@@ -105,7 +111,9 @@ class Store:
                 return
             self._tx_counter += 1
             tx = Transaction(
-                key=str(uuid.uuid5(uuid.NAMESPACE_OID, f"sf-tx-{self._tx_counter}")), context=context
+                key=str(uuid.uuid5(uuid.NAMESPACE_OID, f"sf-tx-{self._tx_counter}")),
+                context=context,
+                timestamp=format_datetime(self.clock.now()),  # one transaction, one save time
             )
             self._current = tx
             try:
@@ -150,6 +158,14 @@ class Store:
 
     def _index(self, object_name: str, record: Record, *, remove: bool) -> None:
         obj = self.schema.objects[object_name]
+        for fdef in obj.lookup_fields():
+            value = record.get(fdef.name)
+            if value:
+                children = self._children.setdefault((object_name, fdef.name), {}).setdefault(value, set())
+                if remove:
+                    children.discard(record["Id"])
+                else:
+                    children.add(record["Id"])
         for fdef in obj.indexed_fields():
             value = record.get(fdef.name)
             if value in (None, ""):
@@ -199,6 +215,13 @@ class Store:
                 if not rec.get("IsDeleted") and str(rec.get(field_name)).lower() == str(value).lower()
             )
 
+    def rows_pointing_to(self, object_name: str, field_name: str, target_id: str) -> list[Record]:
+        """Live records of `object_name` whose lookup `field_name` is `target_id` (indexed)."""
+        with self.lock:
+            holders = self._children.get((object_name, field_name), {}).get(target_id, set())
+            table = self.records[object_name]
+            return [table[rid] for rid in sorted(holders)]
+
     def rows(self, object_name: str, *, include_deleted: bool = False) -> list[Record]:
         with self.lock:
             return [
@@ -217,7 +240,7 @@ class Store:
                 )
             provided = self._normalise(obj, values, creating=True, from_csv=from_csv)
             tx = self._tx()
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record: Record = {name: copy.deepcopy(f.default) for name, f in obj.fields.items()}
             record.update(
                 Id=self.ids.new(obj.prefix),
@@ -231,6 +254,7 @@ class Store:
             if "OwnerId" in obj.fields:
                 record["OwnerId"] = tx.context.user_id
             record.update(provided)
+            self._check_lock([v for k, v in provided.items() if obj.fields[k].type == "reference" and v])
             self._assign_autonumbers(obj, record)
             self._check_and_derive(obj, record, None, set(provided))
             self._write(obj.name, record)
@@ -254,11 +278,12 @@ class Store:
                 raise errors.not_found()
             if old.get("IsDeleted"):
                 raise errors.entity_deleted()
+            self._check_lock([record_id])
             provided = self._normalise(obj, values, creating=False, from_csv=from_csv)
             tx = self._tx()
             record = dict(old)
             record.update(provided)
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record.update(LastModifiedDate=now, LastModifiedById=tx.context.user_id, SystemModstamp=now)
             self._check_and_derive(obj, record, old, set(provided))
             self._write(obj.name, record)
@@ -282,12 +307,13 @@ class Store:
                 raise errors.not_found()
             if old.get("IsDeleted"):
                 raise errors.entity_deleted()
+            self._check_lock([record_id])
             rules.before_delete(self, obj, old)
             for child_object, child_id in rules.cascade_children(self, obj, record_id):
                 self.delete(child_object, child_id)
             tx = self._tx()
             record = dict(old)
-            now = format_datetime(self.clock.now())
+            now = self._tx().timestamp
             record.update(
                 IsDeleted=True, LastModifiedDate=now, LastModifiedById=tx.context.user_id, SystemModstamp=now
             )
@@ -303,7 +329,9 @@ class Store:
             if old is None or not old.get("IsDeleted"):
                 raise SalesforceError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
             record = dict(old)
-            record["IsDeleted"] = False
+            now = self._tx().timestamp
+            user = self._tx().context.user_id
+            record.update(IsDeleted=False, LastModifiedDate=now, LastModifiedById=user, SystemModstamp=now)
             self._check_unique(obj, record)
             self._write(obj.name, record)
             self._tx().changes.append(Change(obj.name, record_id, "UNDELETE", _event_fields(record)))
@@ -361,6 +389,22 @@ class Store:
         self._write(object_name, record)
 
     # ---- validation ---------------------------------------------------------------------------
+
+    def lock_row(self, record_id: str, failures: int) -> None:
+        """Make the next `failures` writes touching `record_id` fail with UNABLE_TO_LOCK_ROW.
+
+        Lock contention in a real org comes from other transactions holding the row (or its
+        parent, for roll-ups); this reproduces it per record, so a test can see one record of a
+        batch fail transiently while its neighbours succeed.
+        """
+        with self.lock:
+            self.locks[record_id] = failures
+
+    def _check_lock(self, record_ids: list[str]) -> None:
+        for record_id in record_ids:
+            if self.locks.get(record_id, 0) > 0:
+                self.locks[record_id] -= 1
+                raise errors.unable_to_lock_row(record_id)
 
     def _writable_object(self, name: str) -> ObjectDef:
         obj = self.object(name)
@@ -494,6 +538,7 @@ class Store:
         with self.lock:
             self.records = {name: {} for name in self.schema.objects}
             self._unique = {}
+            self._children = {}
             for object_name, table in state.get("records", {}).items():
                 for record_id, record in table.items():
                     self._put(object_name, record_id, record)
