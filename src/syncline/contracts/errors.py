@@ -60,7 +60,9 @@ def _is_follow_on(err: Any, everything: list[Any]) -> bool:
         return True
     if err["type"] == "too_short":
         loc = tuple(err["loc"])
-        return any(tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc) for other in everything)
+        return any(
+            tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc) for other in everything
+        )
     return False
 
 

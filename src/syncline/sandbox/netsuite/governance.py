@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncline.sandbox.faults import ASGIApp, Receive, Scope, Send
+from syncline.sandbox.faults import ASGIApp, Message, Receive, Scope, Send
 from syncline.sandbox.netsuite.integration import TOKEN_PATH
 from syncline.sandbox.netsuite.problems import CONCURRENCY_DETAIL, ERROR_MEDIA_TYPE, problem_body
 
@@ -62,13 +62,28 @@ class ConcurrencyGovernor:
         if not self._admit():
             await _reject(send, self.stats.limit)
             return
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                with self.stats.lock:
+                    self.stats.in_flight -= 1
+
+        async def send_then_release(message: Message) -> None:
+            # The request stops counting when its last byte is handed over, before the client can
+            # see the answer: a client that waits for answers can then never be over the limit.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                release()
+            await send(message)
+
         try:
             if self.hold_s:
                 await asyncio.sleep(self.hold_s)
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_then_release)
         finally:
-            with self.stats.lock:
-                self.stats.in_flight -= 1
+            release()
 
     def _admit(self) -> bool:
         stats = self.stats
