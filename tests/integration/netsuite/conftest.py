@@ -66,3 +66,11 @@ def raw(info: dict[str, Any]) -> Iterator[httpx.Client]:
         assert answer.status_code == 200, answer.text
         client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
         yield client
+
+
+@pytest.fixture(scope="module")
+def admin(info: dict[str, Any]) -> Iterator[httpx.Client]:
+    """The sandbox's admin hooks (clock, webhook, tokens, governance), which need no token."""
+    verify = ssl.create_default_context(cafile=info["ca_cert"])
+    with httpx.Client(base_url=info["netsuite"]["base_url"], verify=verify, timeout=10) as client:
+        yield client

@@ -171,7 +171,10 @@ def test_get_with_fields_and_expanded_sublists(raw: httpx.Client) -> None:
 
 
 def test_sales_order_lines_transform_to_invoice_and_payment(raw: httpx.Client) -> None:
-    order = {"entity": {"id": "101"}, "item": {"items": [{"item": {"id": "101"}, "quantity": 2, "rate": 100}]}}
+    order = {
+        "entity": {"id": "101"},
+        "item": {"items": [{"item": {"id": "101"}, "quantity": 2, "rate": 100}]},
+    }
     created = raw.post(f"{RECORD}/salesOrder", json=order)
     assert created.status_code == 204
     so = raw.get(created.headers["location"], params={"expandSubResources": "true"}).json()
@@ -209,14 +212,16 @@ def test_suiteql_rows_are_lowercase_strings_and_page(raw: httpx.Client) -> None:
 
 
 def test_suiteql_filters_on_last_modified_date(raw: httpx.Client) -> None:
-    now = suiteql(raw, "SELECT TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS m FROM customer "
-                  "ORDER BY lastmodifieddate DESC").json()["items"][0]["m"]
-    later = (dt.datetime.strptime(now, "%Y-%m-%d %H:%M:%S") + dt.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = "TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS')"
+    latest = suiteql(raw, f"SELECT {stamp} AS m FROM customer ORDER BY lastmodifieddate DESC").json()
+    since = latest["items"][0]["m"]
     new_customer(raw, "feed-1")
-    query = (f"SELECT id, externalid FROM customer WHERE lastmodifieddate >= "
-             f"TO_TIMESTAMP('{later}', 'YYYY-MM-DD HH24:MI:SS')")
-    rows = suiteql(raw, query).json()["items"]
+    after = f"lastmodifieddate >= TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS')"
+    rows = suiteql(raw, f"SELECT id, externalid, {stamp} AS m FROM customer WHERE {after}").json()["items"]
     assert "feed-1" in {r.get("externalid") for r in rows}
+    assert all(r["m"] >= since for r in rows)
+    future = "lastmodifieddate > TO_DATE('2999-01-01', 'YYYY-MM-DD')"
+    assert suiteql(raw, f"SELECT id FROM customer WHERE {future}").json()["items"] == []
     bare = suiteql(raw, "SELECT lastmodifieddate FROM customer WHERE id = 101").json()["items"][0]
     assert "/" in bare["lastmodifieddate"]  # user date format, as NetSuite does without TO_CHAR
 
@@ -235,7 +240,9 @@ def order_for(customer: str, item: str = "101", **fields: Any) -> dict[str, Any]
 
 
 def overdue_customer(raw: httpx.Client) -> str:
-    rows = suiteql(raw, "SELECT id FROM customer WHERE companyname = 'Overdue Outfitters LLC'").json()["items"]
+    rows = suiteql(raw, "SELECT id FROM customer WHERE companyname = 'Overdue Outfitters LLC'").json()[
+        "items"
+    ]
     return str(rows[0]["id"])
 
 
@@ -253,12 +260,16 @@ def item_id(raw: httpx.Client, sku: str) -> str:
         ("pending_customer", "entity", "pending credit approval"),
     ],
 )
-def test_order_rules_answer_user_error_with_a_reason(raw: httpx.Client, case: str, path: str, phrase: str) -> None:
+def test_order_rules_answer_user_error_with_a_reason(
+    raw: httpx.Client, case: str, path: str, phrase: str
+) -> None:
     bodies = {
         "credit_hold": lambda: order_for(overdue_customer(raw)),
         "inactive_item": lambda: order_for("101", item_id(raw, "SKU-0013")),
         "currency": lambda: order_for("101", currency={"id": "4"}),
-        "closed_period": lambda: order_for("101", tranDate=(dt.date.today() - dt.timedelta(days=200)).isoformat()),
+        "closed_period": lambda: order_for(
+            "101", tranDate=(dt.date.today() - dt.timedelta(days=200)).isoformat()
+        ),
         "pending_customer": lambda: order_for(new_customer(raw, "pending-order-1")),
     }
     answer = raw.post(f"{RECORD}/salesOrder", json=bodies[case]())
