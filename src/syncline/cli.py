@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, demo, sandbox
+from syncline.commands import contracts, db, demo, sandbox
 
 app = typer.Typer(
     name="syncline",
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command("demo")(demo.run_demo)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(db.app, name="db")
 
 
 @app.command("version")

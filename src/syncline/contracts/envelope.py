@@ -175,10 +175,11 @@ def new_event(
 
     The id and idempotency key derive from (source system, record id, change marker); a new chain
     starts its correlation id at the event id; the partition key defaults to the subject (the canonical
-    entity id, DESIGN.md invariant 4); `time` defaults to now, in UTC.
+    entity id, DESIGN.md invariant 4); `time` defaults to now, in UTC. The result is validated against
+    the catalog, so `ContractError` is raised for an event no consumer would accept.
     """
     identifier = event_id(source_system, record_id, change_marker)
-    return EventEnvelope.from_dict(
+    envelope = EventEnvelope.from_dict(
         {
             "id": identifier,
             "source": source_urn(source_system, instance),
@@ -194,6 +195,13 @@ def new_event(
             "data": data.model_dump(mode="json"),
         }
     )
+    # Imported here because the catalog imports this module. Checking on the way out means a producer
+    # with the wrong model, an uncatalogued type or a subject that is not the data's id fails at once,
+    # in its own code, instead of dead-lettering at every consumer.
+    from syncline.contracts.catalog import validate_event
+
+    validate_event(envelope)
+    return envelope
 
 
 __all__ = [

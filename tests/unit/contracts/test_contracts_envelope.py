@@ -110,11 +110,24 @@ def test_new_event_keeps_given_correlation_causation_trace_and_partition() -> No
     assert envelope.time.tzinfo is UTC
 
 
+def test_new_event_refuses_what_consumers_would_refuse() -> None:
+    customer = _customer()
+    common: dict[str, Any] = {"source_system": "salesforce", "record_id": "1", "change_marker": "1"}
+    with pytest.raises(ContractError, match="unknown event type"):
+        new_event("syncline.customer.teleported.v1", subject=customer.id, data=customer, **common)
+    with pytest.raises(ContractError) as wrong_subject:
+        new_event("syncline.customer.created.v1", subject="cus_other", data=customer, **common)
+    assert [p.field for p in wrong_subject.value.problems] == ["subject"]
+    with pytest.raises(ContractError) as wrong_model:
+        new_event("syncline.order.booked.v1", subject=customer.id, data=customer, **common)
+    assert wrong_model.value.event_type == "syncline.order.booked.v1"
+
+
 def test_new_event_time_defaults_to_now_in_utc() -> None:
     before = datetime.now(UTC)
     envelope = new_event(
         "syncline.customer.updated.v1",
-        subject="cus_1",
+        subject="cus_7f3a9c",
         data=_customer(),
         source_system="salesforce",
         record_id="1",
