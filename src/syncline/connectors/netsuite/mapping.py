@@ -79,11 +79,17 @@ def address_line(address: Address, *, billing: bool, shipping: bool, label: str)
 
 
 def customer_body(customer: Customer, *, subsidiary_id: str, currency_id: str) -> dict[str, Any]:
-    """The customer request body; the approval status is NetSuite's to set, never ours."""
+    """The customer request body; the approval status is NetSuite's to set, never ours.
+
+    A prospect may have no address yet: it is sent without one, and NetSuite's approval will say
+    that a billing address is missing (a reason the account owner can act on).
+    """
     bill_to = customer.bill_to or customer.sold_to
     ship_to = customer.ship_to or customer.sold_to
-    lines = [address_line(bill_to, billing=True, shipping=ship_to == bill_to, label="Bill to")]
-    if ship_to != bill_to:
+    lines = []
+    if bill_to is not None:
+        lines.append(address_line(bill_to, billing=True, shipping=ship_to == bill_to, label="Bill to"))
+    if ship_to is not None and ship_to != bill_to:
         lines.append(address_line(ship_to, billing=False, shipping=True, label="Ship to"))
     body: dict[str, Any] = {
         "companyName": customer.legal_name,
@@ -94,13 +100,13 @@ def customer_body(customer: Customer, *, subsidiary_id: str, currency_id: str) -
     }
     if customer.web_domain:
         body["url"] = f"https://{customer.web_domain}"
-    registration = _tax_registration_for(customer, bill_to.country)
+    registration = _tax_registration_for(customer, bill_to.country if bill_to else None)
     if registration:
         body["vatRegNumber"] = registration
     return body
 
 
-def _tax_registration_for(customer: Customer, country: str) -> str | None:
+def _tax_registration_for(customer: Customer, country: str | None) -> str | None:
     matching = [r for r in customer.tax_registrations if r.country == country]
     candidates = matching or list(customer.tax_registrations)
     return candidates[0].number if candidates else None
