@@ -21,13 +21,14 @@ def customer(
     legal_entity: str = "Syncline Inc.",
     currency: str = "USD",
     tax: tuple[str, TaxScheme] | None = None,
+    with_address: bool = True,
 ) -> Customer:
     cid = customer_id or unique("cust")
     registrations = (TaxRegistration(country=country, scheme=tax[1], number=tax[0]),) if tax else ()
     return Customer(
         id=cid,
         legal_name=name or f"Test Customer {cid}",
-        sold_to=Address(line1="1 Main Street", city="Springfield", country=country),
+        sold_to=Address(line1="1 Main Street", city="Springfield", country=country) if with_address else None,
         tax_registrations=registrations,
         currency=currency,
         legal_entity=legal_entity,

@@ -185,6 +185,20 @@ async def test_rejected_customer_is_a_business_rejection_with_reason(
     assert rejected.value.reason_code == "customer_rejected"
 
 
+async def test_prospect_without_address_is_rejected_with_an_actionable_reason(
+    sink: NetSuiteSink, sandbox: httpx.AsyncClient
+) -> None:
+    canonical = customer(with_address=False)
+    assert canonical.sold_to is None
+    await sink.request_customer(canonical)
+    await advance_sandbox_clock(sandbox, 601)
+    outcome = await sink.customer_approval(canonical.id)
+    assert outcome.state == "rejected" and "billing address" in (outcome.reason or "")
+    with pytest.raises(BusinessRejection) as caught:
+        require_approved(outcome)
+    assert caught.value.reason_code == "customer_rejected" and "billing address" in caught.value.message
+
+
 async def test_approval_decision_is_pushed_to_the_webhook(
     sink: NetSuiteSink, sandbox: httpx.AsyncClient
 ) -> None:
