@@ -16,9 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syncline.connectors import netsuite
 from syncline.connectors.netsuite import (
+    ApprovalOutcome,
     Checkpoint,
     NetSuiteConfig,
+    approval_event,
     build_client_assertion,
     canonical_id_from,
     classify,
@@ -28,7 +31,17 @@ from syncline.connectors.netsuite import (
 from syncline.connectors.netsuite.client import eid_path
 from syncline.connectors.netsuite.mapping import customer_body, sales_order_body
 from syncline.connectors.netsuite.source import RecordChange, advance, changes_query
-from syncline.contracts import Address, Customer, Money, Order, OrderLine, TaxRegistration, TaxScheme
+from syncline.contracts import (
+    Address,
+    Customer,
+    CustomerActivated,
+    CustomerRejected,
+    Money,
+    Order,
+    OrderLine,
+    TaxRegistration,
+    TaxScheme,
+)
 from syncline.errors import (
     AuthError,
     BusinessRejection,
@@ -223,6 +236,56 @@ def test_customer_body_uses_billing_country_registration_and_addresses() -> None
     lines = body["addressBook"]["items"]
     assert [(ln["defaultBilling"], ln["defaultShipping"]) for ln in lines] == [(True, False), (False, True)]
     assert "custentity_approval_status" not in body and "externalId" not in body
+
+
+def test_decided_approvals_become_canonical_acknowledgements() -> None:
+    moment = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    approved = ApprovalOutcome("approved", "120", external_id_for("crm:acct.1"), None, moment)
+    event = approval_event(approved)
+    assert isinstance(event, CustomerActivated)
+    assert (event.customer_id, event.external_ids, event.activated_at) == (
+        "crm:acct.1",
+        {"netsuite": "120"},
+        moment,
+    )
+    rejected = approval_event(ApprovalOutcome("rejected", "121", "c-2", "No billing address.", moment))
+    assert isinstance(rejected, CustomerRejected) and rejected.message == "No billing address."
+    assert approval_event(ApprovalOutcome("pending", "122", "c-3", None, None)) is None
+    with pytest.raises(ContractViolation, match="no external id"):
+        approval_event(ApprovalOutcome("approved", "101", None, None, moment))
+
+
+def test_package_exports_are_pinned() -> None:
+    assert sorted(netsuite.__all__) == sorted(
+        [
+            "BUSINESS_RULES",
+            "ApprovalOutcome",
+            "Checkpoint",
+            "ConcurrencyGovernor",
+            "LocalGovernor",
+            "NetSuiteClient",
+            "NetSuiteConfig",
+            "NetSuiteSink",
+            "NetSuiteSource",
+            "PostgresGovernor",
+            "RecordChange",
+            "ReferenceData",
+            "SalesOrderRef",
+            "SuiteQLPage",
+            "TokenProvider",
+            "approval_event",
+            "build_client_assertion",
+            "canonical_id_from",
+            "classify",
+            "external_id_for",
+            "fetch_changes",
+            "governor_for",
+            "parse_approval_webhook",
+            "record_id_from_location",
+            "require_approved",
+        ]
+    )
+    assert all(hasattr(netsuite, name) for name in netsuite.__all__)
 
 
 # -- client assertion ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from syncline.connectors.netsuite import (
 )
 from syncline.contracts import InvoiceStatus, Money, TaxScheme
 from syncline.errors import AuthError, BusinessRejection, RateLimitedError, TransientError
+from syncline.logs import correlation
 
 from .canonical import customer, order, unique
 from .webhook_receiver import webhook_receiver
@@ -110,6 +111,19 @@ async def test_private_key_can_be_given_inline(config: NetSuiteConfig) -> None:
     async with NetSuiteClient(inline) as c:
         assert (await c.get_record("subsidiary", "1"))["name"] == "Syncline Inc."
     assert "BEGIN" not in repr(inline)
+
+
+async def test_traceparent_of_the_work_travels_in_every_call(
+    client: NetSuiteClient, sandbox: httpx.AsyncClient
+) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    await sandbox.delete("/__admin/governance")
+    with correlation("txn-42", traceparent=traceparent):
+        await client.get_record("currency", "1")
+        await client.suiteql_all("SELECT id FROM currency")
+    await client.get_record("currency", "2")
+    recent = (await sandbox.get("/__admin/governance")).json()["recent"]
+    assert [r["traceparent"] for r in recent] == [traceparent, traceparent, None]
 
 
 # -- transient and rate-limited classes ------------------------------------------------------------

@@ -12,6 +12,7 @@ from syncline.connectors.netsuite.governor import (
 )
 from syncline.connectors.netsuite.mapping import (
     ApprovalOutcome,
+    approval_event,
     canonical_id_from,
     external_id_for,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "SalesOrderRef",
     "SuiteQLPage",
     "TokenProvider",
+    "approval_event",
     "build_client_assertion",
     "canonical_id_from",
     "classify",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 
 from syncline.connectors.netsuite.auth import TokenProvider
 from syncline.connectors.netsuite.config import NetSuiteConfig
@@ -26,6 +27,22 @@ RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 SUITEQL_PAGE_MAX = 1000
 _SAFE_EID = re.compile(r"^[A-Za-z0-9_\-]+$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+log = structlog.get_logger(__name__)
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the work in progress (DESIGN.md invariant 8), from the log context.
+
+    The engine binds it with `syncline.logs.correlation(cid, traceparent=...)`; a correlation id that
+    is itself a traceparent is used as is.
+    """
+    bound = structlog.contextvars.get_contextvars()
+    for key in ("traceparent", "correlation_id"):
+        value = bound.get(key)
+        if isinstance(value, str) and _TRACEPARENT.match(value):
+            return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -98,16 +115,30 @@ class NetSuiteClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; refresh the token once on 401; raise the classified error otherwise."""
+        extra = dict(headers or {})
+        traceparent = current_traceparent()
+        if traceparent:
+            extra["traceparent"] = traceparent
         for attempt in (1, 2):
             token = await self.tokens.token()
             response = await self._send(
-                method, path, json, params, {**(headers or {}), "Authorization": f"Bearer {token}"}
+                method, path, json, params, {**extra, "Authorization": f"Bearer {token}"}
             )
             if response.status_code == 401 and attempt == 1:
+                log.info("netsuite.token_refused", method=method, path=path)
                 self.tokens.invalidate(token)
                 continue
             if response.status_code >= 400:
-                raise classify(response)
+                error = classify(response)
+                log.info(
+                    "netsuite.call_failed",
+                    method=method,
+                    path=path,
+                    status=response.status_code,
+                    error_class=str(error.error_class),
+                    code=error.code,
+                )
+                raise error
             return response
         raise AssertionError("unreachable: the second attempt returns or raises")
 

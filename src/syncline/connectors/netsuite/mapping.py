@@ -15,6 +15,8 @@ from typing import Any, Literal
 from syncline.contracts import (
     Address,
     Customer,
+    CustomerActivated,
+    CustomerRejected,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -156,6 +158,33 @@ def approval_from_webhook(event: dict[str, Any]) -> ApprovalOutcome:
     )
 
 
+def approval_event(outcome: ApprovalOutcome) -> CustomerActivated | CustomerRejected | None:
+    """The canonical acknowledgement of a decided approval; None while NetSuite is still deciding."""
+    if outcome.state == "pending":
+        return None
+    customer_id = outcome.customer_id
+    if customer_id is None:
+        raise ContractViolation(
+            f"customer {outcome.internal_id} has no external id, so it was not created by Syncline",
+            system=SYSTEM,
+        )
+    decided_at = outcome.decided_at or dt.datetime.now(dt.UTC)
+    if outcome.state == "approved":
+        return CustomerActivated(
+            customer_id=customer_id,
+            approved_by_system=SYSTEM,
+            external_ids={SYSTEM: outcome.internal_id},
+            activated_at=decided_at,
+        )
+    return CustomerRejected(
+        customer_id=customer_id,
+        rejected_by_system=SYSTEM,
+        reason_code="ERP_CUSTOMER_REJECTED",
+        message=outcome.reason or "NetSuite rejected the customer without a reason",
+        rejected_at=decided_at,
+    )
+
+
 # -- orders ----------------------------------------------------------------------------------------
 
 
@@ -282,6 +311,7 @@ def parse_datetime(value: Any) -> dt.datetime | None:
 __all__ = [
     "ApprovalOutcome",
     "ApprovalState",
+    "approval_event",
     "approval_from_record",
     "approval_from_webhook",
     "canonical_id_from",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ class GovernanceStats:
     max_in_flight: int = 0
     accepted: int = 0
     rejected: int = 0
+    recent: deque[dict[str, str | None]] = field(default_factory=lambda: deque(maxlen=200), repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -38,12 +40,14 @@ class GovernanceStats:
                 "max_in_flight": self.max_in_flight,
                 "accepted": self.accepted,
                 "rejected": self.rejected,
+                "recent": list(self.recent),
             }
 
     def reset(self) -> None:
         with self.lock:
             self.max_in_flight = self.in_flight
             self.accepted = self.rejected = 0
+            self.recent.clear()
 
 
 class ConcurrencyGovernor:
@@ -59,6 +63,7 @@ class ConcurrencyGovernor:
         if scope["type"] != "http" or not path.startswith(GOVERNED_PREFIX) or path == TOKEN_PATH:
             await self.app(scope, receive, send)
             return
+        self._remember(scope)
         if not self._admit():
             await _reject(send, self.stats.limit)
             return
@@ -84,6 +89,18 @@ class ConcurrencyGovernor:
             await self.app(scope, receive, send_then_release)
         finally:
             release()
+
+    def _remember(self, scope: Scope) -> None:
+        """Keep method, path and traceparent of recent calls, so tests can see what clients sent."""
+        headers = dict(scope.get("headers", []))
+        traceparent = headers.get(b"traceparent")
+        entry = {
+            "method": str(scope.get("method")),
+            "path": str(scope.get("path")),
+            "traceparent": traceparent.decode() if traceparent else None,
+        }
+        with self.stats.lock:
+            self.stats.recent.append(entry)
 
     def _admit(self) -> bool:
         stats = self.stats
