@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import ssl
 import datetime as dt
 from typing import Any
 
@@ -326,3 +327,14 @@ def test_injected_throttle_uses_the_netsuite_shape(raw: httpx.Client) -> None:
     finally:
         raw.put("/__sandbox/faults", json={"seed": 0})
     assert raw.get(f"{RECORD}/currency/1").status_code == 200
+
+
+def test_assertion_audience_may_be_the_url_the_client_used(info: dict[str, Any]) -> None:
+    ns = info["netsuite"]
+    via_localhost = ns["token_url"].replace("127.0.0.1", "localhost")
+    verify = ssl.create_default_context(cafile=info["ca_cert"])
+    with httpx.Client(verify=verify, timeout=10) as client:
+        assertion = client_assertion(ns, claims={"aud": via_localhost})
+        assert client.post(via_localhost, data=token_form(assertion)).status_code == 200
+        elsewhere = client_assertion(ns, claims={"aud": ns["token_url"].replace("127.0.0.1", "example.com")})
+        assert client.post(via_localhost, data=token_form(elsewhere)).status_code == 400

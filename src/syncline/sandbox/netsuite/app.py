@@ -199,7 +199,8 @@ class NetSuiteSandbox:
         if not self.base_url:
             self.base_url = str(request.base_url).rstrip("/")
         try:
-            return JSONResponse(self.tokens.issue(form))
+            served = str(request.base_url).rstrip("/") + TOKEN_PATH
+            return JSONResponse(self.tokens.issue(form, served))
         except TokenError as exc:
             return JSONResponse(
                 {"error": exc.error, "error_description": exc.description}, status_code=exc.status

@@ -108,8 +108,12 @@ class TokenService:
         self._lock = threading.Lock()
         self.issued = 0
 
-    def issue(self, form: dict[str, str]) -> dict[str, Any]:
-        """Answer a token request, or raise TokenError naming what is wrong."""
+    def issue(self, form: dict[str, str], served_url: str | None = None) -> dict[str, Any]:
+        """Answer a token request, or raise TokenError naming what is wrong.
+
+        `aud` must be the token URL: the advertised one, or the URL this request was served at (a
+        client may reach the sandbox as localhost instead of 127.0.0.1).
+        """
         if form.get("grant_type") != "client_credentials":
             raise TokenError("unsupported_grant_type", "grant_type must be client_credentials")
         if form.get("client_assertion_type") != ASSERTION_TYPE:
@@ -117,14 +121,14 @@ class TokenService:
         assertion = form.get("client_assertion")
         if not assertion:
             raise TokenError("invalid_request", "client_assertion is required")
-        self._check_assertion(assertion)
+        self._check_assertion(assertion, served_url)
         token = secrets.token_urlsafe(48)
         with self._lock:
             self._tokens[token] = self._clock() + dt.timedelta(seconds=self.ttl_s)
             self.issued += 1
         return {"access_token": token, "expires_in": str(int(self.ttl_s)), "token_type": "Bearer"}
 
-    def _check_assertion(self, assertion: str) -> None:
+    def _check_assertion(self, assertion: str, served_url: str | None) -> None:
         try:
             header = jwt.get_unverified_header(assertion)
         except jwt.PyJWTError as exc:
@@ -133,7 +137,8 @@ class TokenService:
             raise TokenError("invalid_grant", f"alg must be one of {', '.join(ALLOWED_ALGORITHMS)}")
         if header.get("kid") != self.record.certificate_id:
             raise TokenError("invalid_grant", "kid does not match an active certificate id")
-        claims = self._verified_claims(assertion, str(header["alg"]))
+        audiences = [url for url in (self._token_url(), served_url) if url]
+        claims = self._verified_claims(assertion, str(header["alg"]), audiences)
         if claims.get("iss") != self.record.client_id:
             raise TokenError("invalid_grant", "iss is not the client id of an integration record")
         if int(claims["exp"]) - int(claims["iat"]) > MAX_ASSERTION_LIFETIME_S:
@@ -143,13 +148,13 @@ class TokenService:
         if "rest_webservices" not in [s.strip() for s in scopes]:
             raise TokenError("invalid_scope", "scope must include rest_webservices")
 
-    def _verified_claims(self, assertion: str, alg: str) -> dict[str, Any]:
+    def _verified_claims(self, assertion: str, alg: str, audiences: list[str]) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 assertion,
                 self._public_key,  # type: ignore[arg-type]
                 algorithms=[alg],
-                audience=self._token_url(),
+                audience=audiences,
                 options={"require": ["iss", "aud", "iat", "exp"]},
                 leeway=60,
             )
