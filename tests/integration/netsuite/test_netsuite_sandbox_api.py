@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-import ssl
 import datetime as dt
+import ssl
 from typing import Any
 
 import httpx
