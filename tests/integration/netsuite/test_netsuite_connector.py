@@ -321,3 +321,14 @@ async def test_invoice_and_payment_reads_map_to_canonical(
     assert [a.invoice_id for a in payment.applied_invoices] == [invoice.id]
     settled = await source.get_invoice(invoice_id)
     assert settled.status is InvoiceStatus.PAID and settled.is_settled
+
+
+async def test_item_master_reads_as_canonical_products(client: NetSuiteClient) -> None:
+    products = await NetSuiteSource(client).list_products()
+    by_sku = {p.sku: p for p in products}
+    assert "SKU-0007" not in by_sku and by_sku["SKU-0001"].active
+    assert not by_sku["SKU-0013"].active
+    assert {p.revenue_class.value for p in products} == {"subscription", "one_time", "hardware"}
+    assert by_sku["SKU-0001"].id == "SKU-0001" and by_sku["SKU-0001"].external_ids["netsuite"].isdigit()
+    active = await NetSuiteSource(client).list_products(include_inactive=False)
+    assert "SKU-0013" not in {p.sku for p in active} and len(active) == len(products) - 1

@@ -26,6 +26,8 @@ from syncline.contracts import (
     PaymentApplication,
     PaymentMethodType,
     PaymentStatus,
+    Product,
+    RevenueClass,
 )
 from syncline.errors import ContractViolation
 
@@ -219,6 +221,37 @@ def sales_order_body(
     return body
 
 
+# -- items ----------------------------------------------------------------------------------------
+
+ITEM_TYPES: dict[str, tuple[str, RevenueClass]] = {
+    "Service": ("Services", RevenueClass.SUBSCRIPTION),
+    "NonInvtPart": ("Licences", RevenueClass.ONE_TIME),
+    "InvtPart": ("Hardware", RevenueClass.HARDWARE),
+}
+ITEM_COLUMNS = (
+    "id, itemid, externalid, displayname, salesdescription, itemtype, isinactive, "
+    "TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified"
+)
+
+
+def product_from_item_row(row: dict[str, str]) -> Product:
+    """A canonical product from a SuiteQL `item` row; the item type decides family and revenue class."""
+    family, revenue = ITEM_TYPES.get(row.get("itemtype", ""), ("Other", RevenueClass.ONE_TIME))
+    external = row.get("externalid")
+    modified = dt.datetime.strptime(row["modified"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+    return Product(
+        id=canonical_id_from(external) if external else f"netsuite-item-{row['id']}",
+        sku=row["itemid"],
+        name=row.get("displayname") or row["itemid"],
+        description=row.get("salesdescription"),
+        family=family,
+        active=row.get("isinactive") != "T",
+        revenue_class=revenue,
+        external_ids={SYSTEM: row["id"]},
+        updated_at=modified,
+    )
+
+
 # -- invoices and payments -------------------------------------------------------------------------
 
 
@@ -319,5 +352,6 @@ __all__ = [
     "external_id_for",
     "invoice_from_record",
     "payment_from_record",
+    "product_from_item_row",
     "sales_order_body",
 ]

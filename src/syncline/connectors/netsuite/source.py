@@ -21,13 +21,15 @@ from pydantic import SecretStr
 
 from syncline.connectors.netsuite.client import NetSuiteClient
 from syncline.connectors.netsuite.mapping import (
+    ITEM_COLUMNS,
     ApprovalOutcome,
     approval_from_webhook,
     canonical_id_from,
     invoice_from_record,
     payment_from_record,
+    product_from_item_row,
 )
-from syncline.contracts import Invoice, Payment
+from syncline.contracts import Invoice, Payment, Product
 from syncline.errors import AuthError, ContractViolation
 
 SYSTEM = "netsuite"
@@ -136,6 +138,12 @@ class NetSuiteSource:
 
     def __init__(self, client: NetSuiteClient) -> None:
         self.client = client
+
+    async def list_products(self, *, include_inactive: bool = True) -> list[Product]:
+        """The item master as canonical products (one SuiteQL query, paged)."""
+        where = "" if include_inactive else " WHERE isinactive = 'F'"
+        rows = await self.client.suiteql_all(f"SELECT {ITEM_COLUMNS} FROM item{where} ORDER BY itemid")
+        return [product_from_item_row(row) for row in rows]
 
     async def get_invoice(self, key: str) -> Invoice:
         """By internal id or `eid:...`; the customer and order ids are read from their records."""
