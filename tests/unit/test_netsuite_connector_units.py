@@ -322,3 +322,10 @@ def test_missing_private_key_is_a_configuration_error() -> None:
     config = NetSuiteConfig(account_id="1", base_url="https://x", client_id="c", certificate_id="k")
     with pytest.raises(ConfigurationError, match="private_key"):
         config.signing_key()
+
+
+def test_plain_http_urls_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="must be an https:// URL"):
+        NetSuiteConfig(
+            account_id="1", base_url="http://1.suitetalk.api.netsuite.com", client_id="c", certificate_id="k"
+        )

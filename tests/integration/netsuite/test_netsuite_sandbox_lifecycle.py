@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,3 +86,23 @@ def test_webhook_and_delay_from_options_with_an_injected_clock(tmp_path: Path) -
     assert record["lastModifiedDate"] == "2026-05-20T09:00:31Z"
     headers, payload = received.deliveries[0]
     assert b'"approvalStatus": "rejected"' in payload and "x-syncline-signature" not in headers
+
+
+def test_webhook_delivery_is_retried_until_the_receiver_accepts(tmp_path: Path) -> None:
+    with webhook_receiver(fail_first=2) as (url, received):
+        options = {"netsuite": {"webhook_url": url, "approval_delay_s": 0}}
+        with (
+            sandboxes_in_thread(["netsuite"], state_dir=tmp_path, seed=1, options=options) as cluster,
+            connect(cluster) as raw,
+        ):
+            body = {"companyName": "Retry Ltd", "subsidiary": {"id": "1"}}
+            raw.put(f"{RECORD}/customer/eid:retry-1", json=body)
+            assert received.arrived.wait(15)
+            status = raw.get("/__admin/webhook").json()
+            for _ in range(100):  # the sandbox records the delivery just after the receiver answered
+                if status["delivered"]:
+                    break
+                threading.Event().wait(0.05)
+                status = raw.get("/__admin/webhook").json()
+    assert [json.loads(b)["externalId"] for _, b in received.deliveries] == ["retry-1"]
+    assert status["failures"] == 2 and status["delivered"] == 1

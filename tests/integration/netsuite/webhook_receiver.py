@@ -16,12 +16,19 @@ class Received:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[tuple[str, Received]]:
+def webhook_receiver(fail_first: int = 0) -> Iterator[tuple[str, Received]]:
+    """Serve on a free port; the first `fail_first` deliveries are answered 503 (a receiver outage)."""
     received = Received()
+    failures = [fail_first]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            if failures[0] > 0:
+                failures[0] -= 1
+                self.send_response(503)
+                self.end_headers()
+                return
             received.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
             received.arrived.set()
             self.send_response(204)

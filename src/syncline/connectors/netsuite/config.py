@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from syncline.errors import ConfigurationError
 
@@ -32,6 +32,14 @@ class NetSuiteConfig(BaseModel):
     )
     timeout_s: float = Field(default=30.0, gt=0)
     token_refresh_margin_s: float = Field(default=120.0, ge=0)
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _https_only(cls, value: str | None) -> str | None:
+        """NetSuite is HTTPS-only; a plain-http URL is a typo that would leak the bearer token."""
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"{value!r} must be an https:// URL (NetSuite serves REST over HTTPS only)")
+        return value.rstrip("/") if value else value
 
     @property
     def resolved_token_url(self) -> str:

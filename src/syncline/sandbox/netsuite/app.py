@@ -316,6 +316,7 @@ class NetSuiteSandbox:
             body = await request.json()
             self.webhook.url = body.get("url")
             self.webhook.secret = body.get("secret")
+            self.webhook.next_attempt = 0.0
         return JSONResponse(
             {
                 "url": self.webhook.url,

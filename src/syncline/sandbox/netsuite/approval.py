@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,8 @@ class WebhookConfig:
     secret: str | None = None
     delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: int = 0
+    consecutive_failures: int = 0
+    next_attempt: float = 0.0
 
 
 class ApprovalProcess:
@@ -115,14 +118,22 @@ class ApprovalProcess:
 
     async def deliver(self) -> None:
         """Post queued notifications; undelivered ones stay queued for the next tick."""
-        if not self.webhook.url or not self.outbox:
+        if not self.webhook.url or not self.outbox or time.monotonic() < self.webhook.next_attempt:
             return
         pending, self.outbox = self.outbox, []
         async with httpx.AsyncClient(verify=self._ssl or True, timeout=5) as client:
             for index, event in enumerate(pending):
                 if not await self._post(client, event):
                     self.outbox = pending[index:] + self.outbox
+                    self._back_off()
                     return
+        self.webhook.consecutive_failures = 0
+
+    def _back_off(self) -> None:
+        """A dead receiver is retried less and less often (0.1 s doubling up to 30 s), never dropped."""
+        self.webhook.consecutive_failures += 1
+        delay = min(30.0, 0.1 * 2 ** (self.webhook.consecutive_failures - 1))
+        self.webhook.next_attempt = time.monotonic() + delay
 
     async def _post(self, client: httpx.AsyncClient, event: dict[str, Any]) -> bool:
         body = json.dumps(event).encode()
