@@ -152,6 +152,18 @@ async def test_failures_carry_their_retry_class(
     assert caught.value.retryable  # type: ignore[attr-defined]
 
 
+async def test_a_request_that_outlives_its_timeout_is_transient(
+    config: NetSuiteConfig, sandbox: httpx.AsyncClient
+) -> None:
+    plan = {"timeout_rate": 1.0, "timeout_s": 1.5, "path_prefixes": ["/services/rest/record/v1/currency"]}
+    await sandbox.put("/__sandbox/faults", json=plan)
+    async with NetSuiteClient(config.model_copy(update={"timeout_s": 0.3})) as impatient:
+        await impatient.get_record("subsidiary", "1")  # outside the fault: fine
+        with pytest.raises(TransientError) as caught:
+            await impatient.get_record("currency", "1")
+    assert caught.value.code == "timeout"
+
+
 # -- customers and approval ------------------------------------------------------------------------
 
 
@@ -199,7 +211,7 @@ async def test_rejected_customer_is_a_business_rejection_with_reason(
     assert rejected.value.reason_code == "customer_rejected"
 
 
-async def test_prospect_without_address_is_rejected_with_an_actionable_reason(
+async def test_prospect_without_address_is_rejected_then_resubmitted_when_fixed(
     sink: NetSuiteSink, sandbox: httpx.AsyncClient
 ) -> None:
     canonical = customer(with_address=False)
@@ -211,6 +223,12 @@ async def test_prospect_without_address_is_rejected_with_an_actionable_reason(
     with pytest.raises(BusinessRejection) as caught:
         require_approved(outcome)
     assert caught.value.reason_code == "customer_rejected" and "billing address" in caught.value.message
+    again = await sink.request_customer(canonical)
+    assert again.state == "rejected"  # a retry of the same request changes nothing
+    corrected = canonical.model_copy(update={"sold_to": customer().sold_to})
+    assert (await sink.request_customer(corrected)).state == "pending"  # the fix resubmits it
+    await advance_sandbox_clock(sandbox, 601)
+    assert (await sink.customer_approval(canonical.id)).state == "approved"
 
 
 async def test_approval_decision_is_pushed_to_the_webhook(

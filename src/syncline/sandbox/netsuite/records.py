@@ -79,7 +79,10 @@ class RecordService:
             prepared = self._prepare(record_type, merged, record)
             changes = {k: v for k, v in prepared.items() if record.get(k) != v}
             changes.update({k: None for k, v in _writable(body).items() if v is None})
-            return self.store.update(record_type, record, changes)
+            updated = self.store.update(record_type, record, changes)
+            if record_type == "customer" and changes and _approval_state(updated) == "rejected":
+                self.approvals.start_pending(updated)  # a corrected customer is resubmitted
+            return updated
 
     def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """PUT eid:: update the record with that external id, or create it. Returns (record, created)."""
@@ -296,6 +299,10 @@ class RecordService:
             raise NetSuiteProblem(
                 405, "METHOD_NOT_ALLOWED", f"Records of type {record_type} are read-only here."
             )
+
+
+def _approval_state(record: dict[str, Any]) -> str:
+    return str((record.get("custentity_approval_status") or {}).get("id", "approved"))
 
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:
