@@ -164,6 +164,22 @@ def test_checkpoint_keeps_ids_of_its_last_second() -> None:
     assert advance(moved_on, []) == moved_on
 
 
+def test_change_event_ids_are_deterministic_per_record_and_second() -> None:
+    assert change("1", 1).event_id == change("1", 1).event_id
+    assert len({change("1", 1).event_id, change("1", 2).event_id, change("2", 1).event_id}) == 3
+
+
+def test_approval_event_id_depends_on_the_decision_not_the_channel() -> None:
+    moment = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    polled = ApprovalOutcome("approved", "120", "c-1", None, moment)
+    pushed = ApprovalOutcome(
+        "approved", "120", "c-1", None, moment.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    )
+    assert polled.event_id == pushed.event_id
+    assert ApprovalOutcome("rejected", "120", "c-1", "x", moment).event_id != polled.event_id
+    assert ApprovalOutcome("pending", "120", "c-1", None, None).event_id is None
+
+
 def test_checkpoint_json_round_trip() -> None:
     checkpoint = Checkpoint(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), ("5",))
     assert Checkpoint.from_json(json.loads(json.dumps(checkpoint.to_json()))) == checkpoint

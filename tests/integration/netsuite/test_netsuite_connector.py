@@ -250,6 +250,9 @@ async def test_approval_decision_is_pushed_to_the_webhook(
         if outcome.customer_id == canonical.id:
             mine.append(outcome)
     assert [o.state for o in mine] == ["approved"]
+    polled = await sink.customer_approval(canonical.id)
+    assert polled.event_id is not None and mine[0].event_id == polled.event_id  # one event, two channels
+    assert mine[0].decided_at == polled.decided_at
     headers, body = received.deliveries[0]
     with pytest.raises(AuthError):
         parse_approval_webhook(body, headers.get("x-syncline-signature"), SecretStr("another-secret"))

@@ -28,6 +28,7 @@ from syncline.contracts import (
     PaymentStatus,
     Product,
     RevenueClass,
+    event_id,
 )
 from syncline.errors import ContractViolation
 
@@ -130,6 +131,18 @@ class ApprovalOutcome:
     def customer_id(self) -> str | None:
         return canonical_id_from(self.external_id) if self.external_id else None
 
+    @property
+    def event_id(self) -> str | None:
+        """Same id whether the decision was polled or pushed, so the ledger keeps it once (invariant 2).
+
+        The marker is the decision time NetSuite records with the decision; a resubmitted customer's
+        next decision has a new time and so a new id. None while pending.
+        """
+        if self.state == "pending" or self.decided_at is None:
+            return None
+        marker = f"approval:{self.state}:{self.decided_at.astimezone(dt.UTC).isoformat()}"
+        return event_id(SYSTEM, f"customer/{self.internal_id}", marker)
+
 
 def approval_from_record(record: dict[str, Any]) -> ApprovalOutcome:
     status = (record.get("custentity_approval_status") or {}).get("id", "approved")
@@ -143,7 +156,7 @@ def approval_from_record(record: dict[str, Any]) -> ApprovalOutcome:
         internal_id=str(record["id"]),
         external_id=record.get("externalId"),
         reason=record.get("custentity_approval_reason"),
-        decided_at=None if state == "pending" else parse_datetime(record.get("lastModifiedDate")),
+        decided_at=None if state == "pending" else parse_datetime(record.get("custentity_approval_date")),
     )
 
 
@@ -156,7 +169,7 @@ def approval_from_webhook(event: dict[str, Any]) -> ApprovalOutcome:
         internal_id=str(event["id"]),
         external_id=event.get("externalId"),
         reason=event.get("reason"),
-        decided_at=parse_datetime(event.get("lastModifiedDate")),
+        decided_at=parse_datetime(event.get("decidedAt")),
     )
 
 

@@ -30,7 +30,7 @@ APPROVAL_FIELDS = [
     "externalId",
     "custentity_approval_status",
     "custentity_approval_reason",
-    "lastModifiedDate",
+    "custentity_approval_date",
 ]
 
 

@@ -29,7 +29,7 @@ from syncline.connectors.netsuite.mapping import (
     payment_from_record,
     product_from_item_row,
 )
-from syncline.contracts import Invoice, Payment, Product
+from syncline.contracts import Invoice, Payment, Product, event_id
 from syncline.errors import AuthError, ContractViolation
 
 SYSTEM = "netsuite"
@@ -73,6 +73,11 @@ class RecordChange:
     @property
     def change_marker(self) -> str:
         return self.modified_at.strftime("%Y%m%dT%H%M%SZ")
+
+    @property
+    def event_id(self) -> str:
+        """Deterministic id of this change (DESIGN.md invariant 2): a re-read change is a no-op."""
+        return event_id(SYSTEM, f"{self.table}/{self.internal_id}", self.change_marker)
 
 
 def changes_query(table: str, checkpoint: Checkpoint, extra_columns: tuple[str, ...] = ()) -> str:

@@ -4,7 +4,8 @@ Customers created through an integration start `pendingApproval`. After `delay_s
 sandbox clock, which tests can advance) credit control decides: a customer without a billing
 address, or whose name matches a configured denied-party pattern, is rejected with a reason a
 person can act on; everyone else is approved. The decision is written on the customer (visible to
-GET and SuiteQL, and it bumps lastModifiedDate so change feeds see it) and pushed to the configured
+GET and SuiteQL with its time in `custentity_approval_date`, and it bumps lastModifiedDate so change
+feeds see it) and pushed to the configured
 webhook URL, as an `afterSubmit` user-event script posting to an integration endpoint would.
 """
 
@@ -69,6 +70,7 @@ class ApprovalProcess:
         customer["custentity_approval_status"] = dict(PENDING)
         customer["custentity_approval_due"] = iso(due)
         customer.pop("custentity_approval_reason", None)
+        customer.pop("custentity_approval_date", None)
 
     def decide_due(self) -> list[dict[str, Any]]:
         """Decide every customer whose approval is due; returns the notifications queued."""
@@ -90,6 +92,7 @@ class ApprovalProcess:
         if reason:
             customer["custentity_approval_reason"] = reason
         customer.pop("custentity_approval_due", None)
+        customer["custentity_approval_date"] = iso(self.clock())
         self.store.touch(customer)
         return {
             "eventType": "customer.approval",
@@ -98,6 +101,7 @@ class ApprovalProcess:
             "externalId": customer.get("externalId"),
             "approvalStatus": customer["custentity_approval_status"]["id"],
             "reason": reason,
+            "decidedAt": customer["custentity_approval_date"],
             "lastModifiedDate": customer["lastModifiedDate"],
         }
 

@@ -34,6 +34,7 @@ READ_ONLY_FIELDS = {
     "custentity_approval_status",
     "custentity_approval_reason",
     "custentity_approval_due",
+    "custentity_approval_date",
     "total",
     "subtotal",
     "amountRemaining",
