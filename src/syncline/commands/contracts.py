@@ -182,3 +182,13 @@ def validate(
     typer.echo(f"{len(files) - invalid} valid, {invalid} invalid")
     if invalid:
         raise typer.Exit(EXIT_BREAKING)
+
+
+@app.command("list")
+def list_types() -> None:
+    """List the event catalog: type, data model, subject field and meaning."""
+    for event_type in sorted(EVENT_TYPES):
+        spec = EVENT_TYPES[event_type]
+        typer.echo(
+            f"{event_type:<40} {spec.data_model.__name__:<24} {spec.subject_field:<16} {spec.description}"
+        )

@@ -7,13 +7,14 @@ atomically, and how a worker completes many items and claims the next ones in on
 
 from __future__ import annotations
 
+from syncline.ledger.batch import BatchOperations
 from syncline.ledger.journal import JournalOperations
 from syncline.ledger.queue import QueueOperations
 from syncline.ledger.registry import RegistryOperations
 from syncline.ledger.tasks import TaskOperations
 
 
-class SqlSession(QueueOperations, JournalOperations, RegistryOperations, TaskOperations):
+class SqlSession(QueueOperations, JournalOperations, RegistryOperations, TaskOperations, BatchOperations):
     """All ledger operations over one open SQLAlchemy connection and transaction."""
 
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from syncline.cli import app
-from syncline.contracts import SCHEMAS_DIR, generate_catalog
+from syncline.contracts import EVENT_TYPES, SCHEMAS_DIR, generate_catalog
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
 
@@ -202,3 +202,11 @@ def test_validate_names_each_problem_of_the_invalid_example() -> None:
     assert "1 valid, 1 invalid" in result.output
     assert "data.lines.0.unit_price.amount: got a float (89.1)" in result.output
     assert "data.booked_at:" in result.output
+
+
+def test_list_shows_every_catalog_type() -> None:
+    result = runner.invoke(app, ["contracts", "list"])
+    assert result.exit_code == 0
+    rows = result.output.strip().splitlines()
+    assert len(rows) == len(EVENT_TYPES)
+    assert any(row.startswith("syncline.order.booked.v1") and " Order " in row for row in rows)
