@@ -291,6 +291,7 @@ def test_package_exports_are_pinned() -> None:
             "TokenProvider",
             "approval_event",
             "build_client_assertion",
+            "call_priority",
             "canonical_id_from",
             "classify",
             "external_id_for",

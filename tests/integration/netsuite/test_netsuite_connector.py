@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 from collections.abc import AsyncIterator
@@ -16,13 +17,15 @@ from syncline.connectors.netsuite import (
     NetSuiteConfig,
     NetSuiteSink,
     NetSuiteSource,
+    call_priority,
     external_id_for,
     parse_approval_webhook,
     require_approved,
 )
 from syncline.contracts import InvoiceStatus, Money, TaxScheme
+from syncline.engine.ratelimit import EndpointLimit, EndpointLimiter, Priority
+from syncline.engine.tracing import bind_trace, parse_traceparent
 from syncline.errors import AuthError, BusinessRejection, RateLimitedError, TransientError
-from syncline.logs import correlation
 
 from .canonical import customer, order, unique
 from .webhook_receiver import webhook_receiver
@@ -113,17 +116,46 @@ async def test_private_key_can_be_given_inline(config: NetSuiteConfig) -> None:
     assert "BEGIN" not in repr(inline)
 
 
-async def test_traceparent_of_the_work_travels_in_every_call(
+async def test_trace_of_the_work_travels_in_every_call(
     client: NetSuiteClient, sandbox: httpx.AsyncClient
 ) -> None:
-    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    trace = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     await sandbox.delete("/__admin/governance")
-    with correlation("txn-42", traceparent=traceparent):
+    with bind_trace(trace):
         await client.get_record("currency", "1")
         await client.suiteql_all("SELECT id FROM currency")
     await client.get_record("currency", "2")
-    recent = (await sandbox.get("/__admin/governance")).json()["recent"]
-    assert [r["traceparent"] for r in recent] == [traceparent, traceparent, None]
+    sent = [r["traceparent"] for r in (await sandbox.get("/__admin/governance")).json()["recent"]]
+    assert [parse_traceparent(t).trace_id for t in sent[:2]] == [
+        trace.trace_id
+    ] * 2  # child spans, same trace
+    assert sent[2] is None
+
+
+async def test_engine_limiter_orders_waiting_calls_by_priority(config: NetSuiteConfig) -> None:
+    limiter = EndpointLimiter("netsuite", EndpointLimit(rate_per_s=1000, burst=1000, concurrency=1))
+    async with NetSuiteClient(config, limiter=limiter) as limited:
+        await limited.get_record("currency", "1")  # token and connection warm
+        served: list[str] = []
+
+        async def call(name: str, priority: Priority) -> None:
+            with call_priority(priority):
+                await limited.get_record("currency", "1")
+            served.append(name)
+
+        async with limiter.permit(Priority.PAYMENTS):  # hold the only slot while the others queue
+            tasks = [
+                asyncio.create_task(call("catalog", Priority.CATALOG)),
+                asyncio.create_task(call("order", Priority.ORDER_BOOKING)),
+                asyncio.create_task(call("payment", Priority.PAYMENTS)),
+            ]
+            for _ in range(1000):  # let the three tasks reach the limiter's queue
+                if limiter.waiting == 3:
+                    break
+                await asyncio.sleep(0)
+            assert limiter.waiting == 3
+        await asyncio.gather(*tasks)
+    assert served == ["payment", "order", "catalog"]
 
 
 # -- transient and rate-limited classes ------------------------------------------------------------

@@ -1,7 +1,12 @@
 """NetSuite connector: M2M OAuth, governed REST client, canonical mapping, sink, source, change feed."""
 
 from syncline.connectors.netsuite.auth import TokenProvider, build_client_assertion
-from syncline.connectors.netsuite.client import NetSuiteClient, SuiteQLPage, record_id_from_location
+from syncline.connectors.netsuite.client import (
+    NetSuiteClient,
+    SuiteQLPage,
+    call_priority,
+    record_id_from_location,
+)
 from syncline.connectors.netsuite.config import NetSuiteConfig
 from syncline.connectors.netsuite.errors import BUSINESS_RULES, classify
 from syncline.connectors.netsuite.governor import (
@@ -44,6 +49,7 @@ __all__ = [
     "TokenProvider",
     "approval_event",
     "build_client_assertion",
+    "call_priority",
     "canonical_id_from",
     "classify",
     "external_id_for",

@@ -1,16 +1,20 @@
 """The HTTP edge of the NetSuite connector: auth, TLS, concurrency governance and error classes.
 
-Every request goes through one governor slot (so this installation never causes a 429), carries a
-bearer token (refreshed once if NetSuite answers 401), and comes back either as a parsed result or
-as a classified `SynclineError`. Nothing here sleeps or retries on its own: retry timing belongs to
-the engine (DESIGN.md invariant 5).
+Every request first takes a permit from the engine's endpoint limiter when one is given (priority
+queue: payments and order booking before catalog sync; adaptive on 429), then one governor slot (the
+account-wide concurrency bound, so this installation never causes a 429). It carries a bearer token
+(refreshed once if NetSuite answers 401) and the trace headers of the work in progress, and comes
+back either as a parsed result or as a classified `SynclineError`. Nothing here sleeps or retries on
+its own: retry timing belongs to the engine (DESIGN.md invariant 5).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,30 +23,28 @@ import structlog
 
 from syncline.connectors.netsuite.auth import TokenProvider
 from syncline.connectors.netsuite.config import NetSuiteConfig
-from syncline.connectors.netsuite.errors import SYSTEM, classify
+from syncline.connectors.netsuite.errors import SYSTEM, classify, retry_after
 from syncline.connectors.netsuite.governor import ConcurrencyGovernor, governor_for
+from syncline.engine.ratelimit import EndpointLimiter, Priority
+from syncline.engine.tracing import outbound_headers
 from syncline.errors import ContractViolation, TransientError
 
 RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 SUITEQL_PAGE_MAX = 1000
 _SAFE_EID = re.compile(r"^[A-Za-z0-9_\-]+$")
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 log = structlog.get_logger(__name__)
+_PRIORITY: ContextVar[int] = ContextVar("netsuite_call_priority", default=int(Priority.CATALOG))
 
 
-def current_traceparent() -> str | None:
-    """The W3C traceparent of the work in progress (DESIGN.md invariant 8), from the log context.
-
-    The engine binds it with `syncline.logs.correlation(cid, traceparent=...)`; a correlation id that
-    is itself a traceparent is used as is.
-    """
-    bound = structlog.contextvars.get_contextvars()
-    for key in ("traceparent", "correlation_id"):
-        value = bound.get(key)
-        if isinstance(value, str) and _TRACEPARENT.match(value):
-            return value
-    return None
+@contextlib.contextmanager
+def call_priority(priority: int) -> Iterator[None]:
+    """Calls made inside the block queue at `priority` in the engine's limiter (lower goes first)."""
+    token = _PRIORITY.set(int(priority))
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,13 @@ class NetSuiteClient:
         config: NetSuiteConfig,
         *,
         governor: ConcurrencyGovernor | None = None,
+        limiter: EndpointLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`limiter` is the engine's limiter for the "netsuite" endpoint (`RateLimiter.for_endpoint`);
+        give it a concurrency no higher than `config.concurrency_limit` so priorities decide who waits."""
         self.config = config
+        self.limiter = limiter
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(config.ca_cert)) if config.ca_cert else True
         )
@@ -115,10 +121,7 @@ class NetSuiteClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; refresh the token once on 401; raise the classified error otherwise."""
-        extra = dict(headers or {})
-        traceparent = current_traceparent()
-        if traceparent:
-            extra["traceparent"] = traceparent
+        extra = {**outbound_headers(), **(headers or {})}
         for attempt in (1, 2):
             token = await self.tokens.token()
             response = await self._send(
@@ -150,15 +153,22 @@ class NetSuiteClient:
         params: dict[str, Any] | None,
         headers: dict[str, str],
     ) -> httpx.Response:
-        async with self.governor.slot():
+        async with contextlib.AsyncExitStack() as stack:
+            if self.limiter is not None:
+                await stack.enter_async_context(self.limiter.permit(_PRIORITY.get()))
+            await stack.enter_async_context(self.governor.slot())
             try:
-                return await self.http.request(method, path, json=json, params=params, headers=headers)
+                response = await self.http.request(method, path, json=json, params=params, headers=headers)
             except httpx.TimeoutException as exc:
                 raise TransientError(f"{method} {path} timed out", system=SYSTEM, code="timeout") from exc
             except httpx.TransportError as exc:
                 raise TransientError(
                     f"{method} {path} failed: {type(exc).__name__}", system=SYSTEM, code="transport"
                 ) from exc
+            if self.limiter is not None:
+                self.limiter.observe(response.status_code, response.headers, retry_after(response))
+            return response
+        raise AssertionError("unreachable: the block returns or raises")
 
     # -- record service ---------------------------------------------------------------------------
 
@@ -246,6 +256,7 @@ __all__ = [
     "SUITEQL_PATH",
     "NetSuiteClient",
     "SuiteQLPage",
+    "call_priority",
     "eid_path",
     "quote_literal",
     "record_id_from_location",

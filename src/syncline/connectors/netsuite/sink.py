@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from syncline.connectors.netsuite.client import NetSuiteClient
+from syncline.connectors.netsuite.client import NetSuiteClient, call_priority
 from syncline.connectors.netsuite.mapping import (
     ApprovalOutcome,
     approval_from_record,
@@ -24,6 +24,7 @@ from syncline.connectors.netsuite.mapping import (
 )
 from syncline.connectors.netsuite.references import ReferenceData
 from syncline.contracts import Customer, Money, Order
+from syncline.engine.ratelimit import Priority
 from syncline.errors import BusinessRejection, TransientError
 
 APPROVAL_FIELDS = [
@@ -68,6 +69,10 @@ class NetSuiteSink:
 
     async def request_customer(self, customer: Customer) -> ApprovalOutcome:
         """Create (or update) the customer by external id; NetSuite starts its approval if new."""
+        with call_priority(Priority.CUSTOMER):
+            return await self._request_customer(customer)
+
+    async def _request_customer(self, customer: Customer) -> ApprovalOutcome:
         body = customer_body(
             customer,
             subsidiary_id=await self.references.subsidiary_id(customer.legal_entity),

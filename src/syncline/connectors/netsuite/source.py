@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from syncline.connectors.netsuite.client import NetSuiteClient
+from syncline.connectors.netsuite.client import NetSuiteClient, call_priority
 from syncline.connectors.netsuite.mapping import (
     ITEM_COLUMNS,
     ApprovalOutcome,
@@ -30,6 +30,7 @@ from syncline.connectors.netsuite.mapping import (
     product_from_item_row,
 )
 from syncline.contracts import Invoice, Payment, Product, event_id
+from syncline.engine.ratelimit import Priority
 from syncline.errors import AuthError, ContractViolation
 
 SYSTEM = "netsuite"
@@ -152,6 +153,10 @@ class NetSuiteSource:
 
     async def get_invoice(self, key: str) -> Invoice:
         """By internal id or `eid:...`; the customer and order ids are read from their records."""
+        with call_priority(Priority.PAYMENTS):
+            return await self._get_invoice(key)
+
+    async def _get_invoice(self, key: str) -> Invoice:
         record = await self.client.get_record("invoice", key, expand=True)
         currency = await self._currency_code(record)
         customer_id = await self._canonical_of("customer", record["entity"]["id"])
@@ -168,6 +173,11 @@ class NetSuiteSource:
         return [await self.get_invoice(row["id"]) for row in rows]
 
     async def get_payment(self, key: str) -> Payment:
+        """A customer payment with the invoices it settles, as canonical ids."""
+        with call_priority(Priority.PAYMENTS):
+            return await self._get_payment(key)
+
+    async def _get_payment(self, key: str) -> Payment:
         record = await self.client.get_record("customerPayment", key, expand=True)
         currency = await self._currency_code(record)
         customer_id = await self._canonical_of("customer", record["customer"]["id"])
