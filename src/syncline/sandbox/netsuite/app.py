@@ -21,11 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
-import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -50,11 +48,10 @@ from syncline.sandbox.netsuite.records import RecordService
 from syncline.sandbox.netsuite.seed import seed_account
 from syncline.sandbox.netsuite.store import RecordStore, canonical_type
 from syncline.sandbox.netsuite.suiteql import run_query
+from syncline.sandbox.netsuite.wire import collection, json_body, matches_q, paging, record_key
 
 RECORD_PREFIX = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
-MAX_PAGE = 1000
-_EID = re.compile(r"^eid:[A-Za-z0-9_\-]+$")
 
 
 class NetSuiteSandbox:
@@ -212,10 +209,10 @@ class NetSuiteSandbox:
     async def _collection(self, request: Request) -> Response:
         record_type = canonical_type(request.path_params["type"])
         if request.method == "POST":
-            record = self.records.create(record_type, await _json_body(request))
+            record = self.records.create(record_type, await json_body(request))
             return self._located(record_type, record)
-        limit, offset = _paging(request)
-        rows = [r for r in self.store.all(record_type) if _matches_q(r, request.query_params.get("q"))]
+        limit, offset = paging(request)
+        rows = [r for r in self.store.all(record_type) if matches_q(r, request.query_params.get("q"))]
         page = rows[offset : offset + limit]
         items = [
             {
@@ -226,12 +223,12 @@ class NetSuiteSandbox:
         ]
         url = f"{self._record_base()}/{record_type}"
         return JSONResponse(
-            _collection(url, items, limit, offset, len(rows)), media_type=COLLECTION_MEDIA_TYPE
+            collection(url, items, limit, offset, len(rows)), media_type=COLLECTION_MEDIA_TYPE
         )
 
     async def _instance(self, request: Request) -> Response:
         record_type = canonical_type(request.path_params["type"])
-        key = _key(request.path_params["key"])
+        key = record_key(request.path_params["key"])
         if request.method == "GET":
             record = self.store.get(record_type, key)
             expand = request.query_params.get("expandSubResources", "false").lower() == "true"
@@ -242,7 +239,7 @@ class NetSuiteSandbox:
         if request.method == "DELETE":
             self.records.delete(record_type, key)
             return Response(status_code=204)
-        body = await _json_body(request)
+        body = await json_body(request)
         if request.method == "PUT":
             if not key.startswith("eid:"):
                 raise NetSuiteProblem(
@@ -256,13 +253,13 @@ class NetSuiteSandbox:
     async def _transform(self, request: Request) -> Response:
         record_type = canonical_type(request.path_params["type"])
         target = canonical_type(request.path_params["target"])
-        body = await _json_body(request) if (await request.body()) else {}
-        record = self.records.transform(record_type, _key(request.path_params["key"]), target, body)
+        body = await json_body(request) if (await request.body()) else {}
+        record = self.records.transform(record_type, record_key(request.path_params["key"]), target, body)
         return self._located(target, record)
 
     async def _sublist(self, request: Request) -> Response:
         record_type = canonical_type(request.path_params["type"])
-        record = self.store.get(record_type, _key(request.path_params["key"]))
+        record = self.store.get(record_type, record_key(request.path_params["key"]))
         name = request.path_params["sublist"]
         if not isinstance(record.get(name), dict):
             raise NetSuiteProblem(
@@ -282,17 +279,17 @@ class NetSuiteSandbox:
             raise NetSuiteProblem(
                 400, "INVALID_PARAMETER", "SuiteQL requests require the header 'Prefer: transient'."
             )
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body.get("q"), str):
             raise NetSuiteProblem(
                 400, "INVALID_CONTENT", 'The request body must be {"q": "<SuiteQL query>"}.', path="q"
             )
-        limit, offset = _paging(request)
+        limit, offset = paging(request)
         rows = run_query(self.store, body["q"])
         items = [{"links": [], **row} for row in rows[offset : offset + limit]]
         url = self.base_url + SUITEQL_PATH
         return JSONResponse(
-            _collection(url, items, limit, offset, len(rows)), media_type=COLLECTION_MEDIA_TYPE
+            collection(url, items, limit, offset, len(rows)), media_type=COLLECTION_MEDIA_TYPE
         )
 
     async def _limits(self, _: Request) -> Response:
@@ -345,82 +342,6 @@ class NetSuiteSandbox:
         if request.method == "DELETE":
             self.governance.reset()
         return JSONResponse({**self.governance.as_dict(), "tokens_issued": self.tokens.issued})
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
-        raise NetSuiteProblem(400, "INVALID_CONTENT", f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise NetSuiteProblem(400, "INVALID_CONTENT", "The request body must be a JSON object.")
-    return body
-
-
-def _key(raw: str) -> str:
-    if raw.startswith("eid:") and not _EID.match(raw):
-        raise NetSuiteProblem(
-            400,
-            "INVALID_PARAMETER",
-            "External IDs in the URL may contain only letters, digits, '_' and '-'; "
-            "find other values with the q parameter.",
-        )
-    if not raw.startswith("eid:") and not raw.isdigit():
-        raise NetSuiteProblem(404, "NONEXISTENT_ID", f"The record instance does not exist: {raw}.")
-    return raw
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    try:
-        limit = int(request.query_params.get("limit", MAX_PAGE))
-        offset = int(request.query_params.get("offset", 0))
-    except ValueError as exc:
-        raise NetSuiteProblem(400, "INVALID_PARAMETER", "limit and offset must be integers.") from exc
-    if not 1 <= limit <= MAX_PAGE:
-        raise NetSuiteProblem(400, "INVALID_PARAMETER", f"limit must be between 1 and {MAX_PAGE}.")
-    if offset < 0 or offset % limit:
-        raise NetSuiteProblem(400, "INVALID_PARAMETER", "offset must be a non-negative multiple of limit.")
-    return limit, offset
-
-
-def _collection(url: str, items: list[dict[str, Any]], limit: int, offset: int, total: int) -> dict[str, Any]:
-    def link(rel: str, at: int) -> dict[str, str]:
-        return {"rel": rel, "href": f"{url}?{urlencode({'limit': limit, 'offset': at})}"}
-
-    links = [link("self", offset)]
-    last = max(0, (total - 1) // limit * limit)
-    if offset > 0:
-        links += [link("first", 0), link("previous", max(0, offset - limit))]
-    if offset + limit < total:
-        links += [link("next", offset + limit), link("last", last)]
-    return {
-        "links": links,
-        "count": len(items),
-        "hasMore": offset + len(items) < total,
-        "items": items,
-        "offset": offset,
-        "totalResults": total,
-    }
-
-
-_Q_TERM = re.compile(r'^\s*(\w+)\s+(IS|START_WITH|CONTAIN)\s+"([^"]*)"\s*$', re.IGNORECASE)
-
-
-def _matches_q(record: dict[str, Any], q: str | None) -> bool:
-    """The record list `q` filter: `field IS "v"`, `START_WITH`, `CONTAIN`, joined with AND."""
-    if not q:
-        return True
-    for term in re.split(r"\s+AND\s+", q, flags=re.IGNORECASE):
-        match = _Q_TERM.match(term)
-        if not match:
-            raise NetSuiteProblem(400, "INVALID_PARAMETER", f"Invalid query expression: {term}", path="q")
-        field, op, value = match.groups()
-        actual = str(record.get(field, "")).lower()
-        wanted = value.lower()
-        ok = {"IS": actual == wanted, "START_WITH": actual.startswith(wanted), "CONTAIN": wanted in actual}
-        if not ok[op.upper()]:
-            return False
-    return True
 
 
 def build_sandbox(context: SandboxContext) -> NetSuiteSandbox:
