@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import demo, sandbox
+from syncline.commands import contracts, demo, sandbox
 
 app = typer.Typer(
     name="syncline",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo.run_demo)
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(contracts.app, name="contracts")
 
 
 @app.command("version")
