@@ -1,8 +1,9 @@
 """The seeded catalog: products and prices keyed by ERP SKU, with two deliberate mismatches.
 
 Convention (also in docs/sandboxes/stripe.md): a product carries `metadata[sku]=SKU-0001`; each of
-its prices has `lookup_key = "<SKU>:<interval>"` (`SKU-0001:month`, `SKU-0001:year`,
-`SKU-0005:one_time`). Catalog flows align ERP items with billing prices by that key.
+its prices has `metadata[sku]` and `lookup_key = "<SKU>:<billing frequency>:<currency>"` with the
+canonical frequency names (`SKU-0001:monthly:usd`, `SKU-0001:annual:usd`, `SKU-0005:one_time:usd`).
+Catalog flows align ERP items with billing prices by that key.
 
 Deliberate mismatches, so reconciliation has something to find:
 - SKU-0007 "Legacy Reporting" exists but is archived (product and price inactive): subscribing to
@@ -45,8 +46,11 @@ CATALOG: tuple[SeedProduct, ...] = (
 MISSING_SKUS = ("SKU-0008",)
 
 
-def lookup_key(sku: str, interval: str | None) -> str:
-    return f"{sku}:{interval or 'one_time'}"
+FREQUENCY = {"month": "monthly", "year": "annual", None: "one_time"}
+
+
+def lookup_key(sku: str, interval: str | None, currency: str = "usd") -> str:
+    return f"{sku}:{FREQUENCY[interval]}:{currency}"
 
 
 def seed_catalog(store: Store) -> None:
@@ -57,7 +61,7 @@ def seed_catalog(store: Store) -> None:
             params: dict[str, object] = {
                 "currency": seed_price.currency,
                 "unit_amount": str(seed_price.unit_amount),
-                "lookup_key": lookup_key(item.sku, seed_price.interval),
+                "lookup_key": lookup_key(item.sku, seed_price.interval, seed_price.currency),
                 "metadata": {"sku": item.sku},
                 "active": "true" if item.active else "false",
             }

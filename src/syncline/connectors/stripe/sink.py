@@ -1,0 +1,188 @@
+"""Writes to Stripe: customers, catalog, subscriptions (create, amend, cancel).
+
+Every POST carries `Idempotency-Key = idempotency_key(transaction id, step)` (DESIGN.md invariant
+3): when the engine retries a step after a timeout, Stripe replays the first answer instead of
+creating a second subscription. Every SDK failure leaves here already classified
+(`errors.classify_stripe_error`), so the engine decides from the class alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import stripe
+
+from syncline.connectors.stripe.errors import classify_stripe_error
+from syncline.connectors.stripe.mapping import (
+    AmendmentDirection,
+    CatalogPrice,
+    ProrationPolicy,
+    amendment_params,
+    customer_params,
+    from_minor,
+    lookup_key,
+    price_params,
+    product_params,
+    subscription_params,
+)
+from syncline.contracts import Customer, Price, Product, Subscription, SubscriptionItem
+
+T = TypeVar("T")
+MAX_KEY_LENGTH = 255
+LOOKUP_KEYS_PER_REQUEST = 10
+
+
+def idempotency_key(transaction_id: str, step: str) -> str:
+    """The `Idempotency-Key` of one step of one transaction: same inputs, same key, always.
+
+    Readable (`syncline:<transaction>:<step>`) so it can be found in the Stripe dashboard's logs;
+    hashed only when that would exceed Stripe's 255 characters.
+    """
+    if not transaction_id or not step:
+        raise ValueError("idempotency_key needs a transaction id and a step name")
+    readable = f"syncline:{transaction_id}:{step}"
+    if len(readable) <= MAX_KEY_LENGTH:
+        return readable
+    return "syncline:sha256:" + hashlib.sha256(f"{transaction_id}\x1f{step}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SubscriptionWrite:
+    """What a subscription write left in Stripe: its id, status and latest invoice."""
+
+    stripe_id: str
+    status: str
+    latest_invoice: str | None
+    direction: AmendmentDirection | None = None
+
+
+def _params(params: Mapping[str, Any]) -> Any:
+    """The SDK types params as TypedDicts; ours are built (and tested) by `mapping`."""
+    return cast(Any, dict(params))
+
+
+class StripeBillingSink:
+    """The billing port's Stripe implementation, on the SDK's async methods."""
+
+    def __init__(self, client: stripe.StripeClient, policy: ProrationPolicy | None = None) -> None:
+        self.client = client
+        self.policy = policy or ProrationPolicy()
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except stripe.StripeError as error:
+            raise classify_stripe_error(error) from error
+
+    @staticmethod
+    def _options(transaction_id: str, step: str) -> Any:
+        return {"idempotency_key": idempotency_key(transaction_id, step)}
+
+    async def upsert_customer(
+        self, transaction_id: str, customer: Customer, stripe_id: str | None = None
+    ) -> str:
+        """Create the customer, or update it when its Stripe id is known."""
+        params = _params(customer_params(customer))
+        v1 = self.client.v1
+        if stripe_id is None:
+            options = self._options(transaction_id, "customer.create")
+            created = await self._call(lambda: v1.customers.create_async(params, options))
+            return str(created.id)
+        options = self._options(transaction_id, "customer.update")
+        updated = await self._call(lambda: v1.customers.update_async(stripe_id, params, options))
+        return str(updated.id)
+
+    async def upsert_product(
+        self, transaction_id: str, product: Product, stripe_id: str | None = None
+    ) -> str:
+        params = _params(product_params(product))
+        v1 = self.client.v1
+        if stripe_id is None:
+            options = self._options(transaction_id, f"product.create.{product.sku}")
+            created = await self._call(lambda: v1.products.create_async(params, options))
+            return str(created.id)
+        options = self._options(transaction_id, f"product.update.{product.sku}")
+        updated = await self._call(lambda: v1.products.update_async(stripe_id, params, options))
+        return str(updated.id)
+
+    async def publish_price(self, transaction_id: str, price: Price, stripe_product_id: str) -> str:
+        """A new Stripe price for a pricing version; it takes over the SKU's lookup key."""
+        params = _params(price_params(price, stripe_product_id))
+        options = self._options(transaction_id, f"price.create.{price.id}")
+        created = await self._call(lambda: self.client.v1.prices.create_async(params, options))
+        return str(created.id)
+
+    async def catalog_for(self, items: Iterable[SubscriptionItem]) -> dict[str, CatalogPrice]:
+        """What Stripe has for each item's SKU, found by lookup key (active or not: Stripe decides)."""
+        keys = {
+            lookup_key(i.product_sku, i.billing_frequency, i.unit_price.currency): i.product_sku
+            for i in items
+        }
+        found: dict[str, CatalogPrice] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), LOOKUP_KEYS_PER_REQUEST):
+            chunk = ordered[start : start + LOOKUP_KEYS_PER_REQUEST]
+            page = await self._list_prices({"lookup_keys": chunk, "limit": 100})
+            for price in page.data:
+                amount = from_minor(int(price.unit_amount or 0), str(price.currency))
+                found[keys[str(price.lookup_key)]] = CatalogPrice(price.id, str(price.product), amount)
+        return found
+
+    async def _list_prices(self, params: Mapping[str, Any]) -> stripe.ListObject[stripe.Price]:
+        return await self._call(lambda: self.client.v1.prices.list_async(_params(params)))
+
+    async def create_subscription(
+        self, transaction_id: str, subscription: Subscription, stripe_customer_id: str
+    ) -> SubscriptionWrite:
+        catalog = await self.catalog_for(subscription.items)
+        params = _params(subscription_params(subscription, stripe_customer_id, catalog))
+        options = self._options(transaction_id, "subscription.create")
+        created = await self._call(lambda: self.client.v1.subscriptions.create_async(params, options))
+        return SubscriptionWrite(str(created.id), str(created.status), _id_of(created.latest_invoice))
+
+    async def amend_subscription(
+        self, transaction_id: str, stripe_subscription_id: str, target: Subscription, amendment_sequence: int
+    ) -> SubscriptionWrite:
+        """Upsell, downsell or co-termed add-on: the item changes that reach `target`."""
+        v1 = self.client.v1
+        current = await self._call(lambda: v1.subscriptions.retrieve_async(stripe_subscription_id))
+        catalog = await self.catalog_for(target.items)
+        changes, direction = amendment_params(current.to_dict(), target, catalog, self.policy)
+        params = _params(changes)
+        options = self._options(transaction_id, f"subscription.amend.{amendment_sequence}")
+        updated = await self._call(
+            lambda: v1.subscriptions.update_async(stripe_subscription_id, params, options)
+        )
+        return SubscriptionWrite(
+            str(updated.id), str(updated.status), _id_of(updated.latest_invoice), direction
+        )
+
+    async def cancel_subscription(
+        self, transaction_id: str, stripe_subscription_id: str, *, at_period_end: bool
+    ) -> SubscriptionWrite:
+        """Cancel now (DELETE, idempotent by nature) or at period end (a keyed POST)."""
+        v1 = self.client.v1
+        current = await self._call(lambda: v1.subscriptions.retrieve_async(stripe_subscription_id))
+        if current.status in ("canceled", "incomplete_expired"):
+            return SubscriptionWrite(str(current.id), str(current.status), _id_of(current.latest_invoice))
+        if at_period_end:
+            params = _params({"cancel_at_period_end": "true"})
+            options = self._options(transaction_id, "subscription.cancel_at_period_end")
+            result = await self._call(
+                lambda: v1.subscriptions.update_async(stripe_subscription_id, params, options)
+            )
+        else:
+            result = await self._call(lambda: v1.subscriptions.cancel_async(stripe_subscription_id))
+        return SubscriptionWrite(str(result.id), str(result.status), _id_of(result.latest_invoice))
+
+
+def _id_of(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value) if isinstance(value, str) else str(value.id)
+
+
+__all__ = ["StripeBillingSink", "SubscriptionWrite", "idempotency_key"]
