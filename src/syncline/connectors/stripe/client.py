@@ -15,6 +15,7 @@ Three choices here matter:
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +54,37 @@ class StripeSettings(BaseModel):
 
 
 class CATrustingHTTPXClient(stripe.HTTPXClient):
-    """stripe-python's HTTPX transport, verifying TLS against a given CA file."""
+    """stripe-python's HTTPX transport, verifying TLS against a given CA file.
 
-    def __init__(self, ca_bundle: Path, *, timeout: float = 30.0, allow_sync_methods: bool = False) -> None:
+    Without a CA file it trusts the SDK's bundled CAs (`stripe.ca_bundle_path`), as the SDK does. It
+    also hands the form body to HTTPX as `content=` (the SDK passes a string as `data=`, which HTTPX
+    deprecates); the bytes on the wire are the same.
+    """
+
+    def __init__(
+        self, ca_bundle: Path | None = None, *, timeout: float = 30.0, allow_sync_methods: bool = False
+    ) -> None:
         super().__init__(timeout=timeout, allow_sync_methods=allow_sync_methods)
-        context = ssl.create_default_context(cafile=str(ca_bundle))
+        context = ssl.create_default_context(cafile=str(ca_bundle or stripe.ca_bundle_path))
         if self._client is not None:
             self._client.close()
             self._client = httpx.Client(verify=context)
         self._client_async = httpx.AsyncClient(verify=context)
+
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> list[Any]:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        body = kwargs.pop("data", None)
+        if body:
+            kwargs["content"] = body
+        return [args, kwargs]
 
 
 def build_http_client(
     ca_bundle: Path | None, *, timeout: float = 30.0, allow_sync_methods: bool = False
 ) -> stripe.HTTPXClient:
     """The HTTPX transport: trusting `ca_bundle` when given, else the SDK's bundled CAs."""
-    if ca_bundle is None:
-        return stripe.HTTPXClient(timeout=timeout, allow_sync_methods=allow_sync_methods)
     return CATrustingHTTPXClient(ca_bundle, timeout=timeout, allow_sync_methods=allow_sync_methods)
 
 

@@ -113,7 +113,7 @@ def classify_stripe_error(error: stripe.StripeError) -> SynclineError:
     """The Syncline error for an exception raised by the `stripe` SDK."""
     status = error.http_status
     headers = error.headers
-    code = error.code
+    code = error.code or (error.error.code if error.error is not None else None)
     message = error.user_message or str(error)
     should_retry = _header(headers, "Stripe-Should-Retry")
     retry_after = parse_retry_after(_header(headers, "Retry-After"))

@@ -77,7 +77,7 @@ class WebhookVerifier:
         self.clock = clock
 
     def verify(self, raw_body: bytes, signature_header: str | None) -> dict[str, Any]:
-        """The parsed event when a secret signed exactly these bytes recently, else WebhookSignatureInvalid."""
+        """The parsed event when a secret signed exactly these bytes recently; else raise."""
         if not signature_header:
             raise WebhookSignatureInvalid("no Stripe-Signature header", system=SYSTEM, code="no_signature")
         timestamp, signatures = _parse_signature_header(signature_header)
