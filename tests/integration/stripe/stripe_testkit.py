@@ -6,8 +6,8 @@ import asyncio
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,19 @@ def sdk_client(cluster: SandboxCluster, **overrides: Any) -> stripe.StripeClient
     client = build_stripe_client(settings, allow_sync_methods=True)
     cluster.__dict__.setdefault("sdk_clients", []).append(client)
     return client
+
+
+@asynccontextmanager
+async def async_client(cluster: SandboxCluster, **overrides: Any) -> AsyncIterator[stripe.StripeClient]:
+    """The connector's own client (async methods, HTTPX, sandbox CA), closed afterwards."""
+    settings = StripeSettings.from_sandbox_info(cluster.info())
+    if overrides:
+        settings = StripeSettings.model_validate({**settings.model_dump(), **overrides})
+    client = build_stripe_client(settings)
+    try:
+        yield client
+    finally:
+        await client._requestor._client.close_async()
 
 
 def _free_socket() -> socket.socket:

@@ -240,6 +240,8 @@ async def gap_fill(
 
 # translation to canonical events -----------------------------------------------------------------
 
+INVOICE_POSTED = "syncline.invoice.posted.v1"
+PAYMENT_APPLIED = "syncline.payment.applied.v1"
 INVOICE_POSTING_EVENTS = frozenset(
     {
         "invoice.finalized",
@@ -316,7 +318,7 @@ class StripeEventTranslator:
             customer_id=await self.lookups.customer_id(str(invoice["customer"])),
             sku_by_price=await self.lookups.skus(price_ids),
         )
-        return self._envelope("invoice.posted", data.id, data, str(invoice["id"]), event)
+        return self._envelope(INVOICE_POSTED, data.id, data, str(invoice["id"]), event)
 
     async def _payment_applied(
         self, event: Mapping[str, Any], invoice_payment: Mapping[str, Any]
@@ -325,7 +327,7 @@ class StripeEventTranslator:
         data = payment_from_stripe(
             invoice_payment, invoice, customer_id=await self.lookups.customer_id(str(invoice["customer"]))
         )
-        return self._envelope("payment.applied", data.id, data, str(invoice_payment["id"]), event)
+        return self._envelope(PAYMENT_APPLIED, data.id, data, str(invoice_payment["id"]), event)
 
     def _envelope(
         self, event_type: str, subject: str, data: Any, record_id: str, event: Mapping[str, Any]
@@ -344,7 +346,9 @@ class StripeEventTranslator:
 
 __all__ = [
     "EVENTS_RETENTION_S",
+    "INVOICE_POSTED",
     "INVOICE_POSTING_EVENTS",
+    "PAYMENT_APPLIED",
     "PAYMENT_EVENTS",
     "EventCheckpoint",
     "GapFill",
