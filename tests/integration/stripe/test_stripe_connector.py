@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_testkit import async_client, sdk_client, stripe_sandbox
+from stripe_testkit import async_client, stripe_sandbox
 
 from syncline.connectors.stripe import (
     AmendmentDirection,
