@@ -14,6 +14,7 @@ import base64
 import contextlib
 import copy
 import json
+import logging
 import secrets
 import time
 from collections import deque
@@ -35,6 +36,7 @@ from syncline.sandbox.stripe.render import expand
 from syncline.sandbox.stripe.store import API_VERSION, NOUN, Store
 
 IDEMPOTENCY_TTL_S = 24 * 3600
+log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]
 
 
@@ -296,6 +298,12 @@ class StripeApi:
             return 200, expand(self.store, copy.deepcopy(result), paths), {}
         except StripeApiError as error:
             return error.status, error.body(request_id), error.headers
+        except Exception:  # a sandbox bug must still look like Stripe's api_error, and be visible
+            log.exception("stripe sandbox handler failed for %s %s", request.method, request.url.path)
+            error = StripeApiError(
+                500, "An unexpected error occurred in the Stripe sandbox.", type_="api_error"
+            )
+            return error.status, error.body(request_id), {}
         finally:
             self.store.current_request = None
 
