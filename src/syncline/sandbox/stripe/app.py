@@ -300,10 +300,10 @@ class StripeApi:
             return error.status, error.body(request_id), error.headers
         except Exception:  # a sandbox bug must still look like Stripe's api_error, and be visible
             log.exception("stripe sandbox handler failed for %s %s", request.method, request.url.path)
-            error = StripeApiError(
+            crash = StripeApiError(
                 500, "An unexpected error occurred in the Stripe sandbox.", type_="api_error"
             )
-            return error.status, error.body(request_id), {}
+            return crash.status, crash.body(request_id), {}
         finally:
             self.store.current_request = None
 
