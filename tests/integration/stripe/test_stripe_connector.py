@@ -343,3 +343,51 @@ async def test_invoice_and_payment_events_translate_to_canonical_events(cluster:
     assert pay["customer_id"] == "cust-tr" and pay["method"] == "card" and pay["status"] == "succeeded"
     assert pay["applied_invoices"][0]["invoice_id"] == invoice["id"]
     assert Decimal(pay["amount"]["amount"]) == Decimal("98.00")
+
+
+LEAST_PRIVILEGE = {
+    "customers": "write",
+    "products": "write",
+    "prices": "write",
+    "subscriptions": "write",
+    "invoices": "read",
+    "events": "read",
+}
+
+
+async def test_the_documented_least_privilege_restricted_key_runs_the_whole_connector(tmp_path: Path) -> None:
+    keys = {
+        "rk_test_syncline_connector": LEAST_PRIVILEGE,
+        "rk_test_no_subscriptions": {**LEAST_PRIVILEGE, "subscriptions": "read"},
+    }
+    with stripe_sandbox(tmp_path, restricted_keys=keys) as cluster:
+        async with async_client(cluster, api_key="rk_test_syncline_connector") as client:
+            sink = StripeBillingSink(client)
+            customer = await sink.upsert_customer("tx-rk", _customer("cust-rk"))
+            write = await sink.create_subscription(
+                "tx-rk",
+                _subscription(_item("SKU-0001", 1, "49.00"), sid="sub-rk", customer="cust-rk"),
+                customer,
+            )
+            await sink.amend_subscription(
+                "tx-rk",
+                write.stripe_id,
+                _subscription(_item("SKU-0001", 2, "49.00"), sid="sub-rk", customer="cust-rk"),
+                1,
+            )
+            filled = await gap_fill(client, EventCheckpoint(0))
+            translator = StripeEventTranslator(StripeLookups(client))
+            posted = [env for e in filled.events for env in await translator.translate(e)]
+            await sink.cancel_subscription("tx-rk", write.stripe_id, at_period_end=False)
+            with pytest.raises(stripe.PermissionError) as no_webhooks:
+                await client.v1.webhook_endpoints.list_async()
+        async with async_client(cluster, api_key="rk_test_no_subscriptions") as reader:
+            with pytest.raises(AuthError) as denied:
+                await StripeBillingSink(reader).create_subscription(
+                    "tx-rk2", _subscription(_item("SKU-0001", 1, "49.00")), customer
+                )
+    assert {e.type for e in posted} == {"syncline.invoice.posted.v1", "syncline.payment.applied.v1"}
+    assert denied.value.code == "insufficient_permissions"
+    assert "rak_subscriptions_write" in denied.value.message
+    assert no_webhooks.value.http_status == 403
+    assert isinstance(classify_stripe_error(no_webhooks.value), AuthError)

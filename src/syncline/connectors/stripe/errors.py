@@ -139,7 +139,7 @@ def classify_stripe_error(error: stripe.StripeError) -> SynclineError:
         return TransientError(message, system=SYSTEM, code=code or str(status), retry_after=retry_after)
     if isinstance(error, stripe.AuthenticationError):
         return AuthError(message, system=SYSTEM, code="authentication_failed")
-    if isinstance(error, stripe.PermissionError):
+    if isinstance(error, stripe.PermissionError) or "required permissions" in message:
         return AuthError(message, system=SYSTEM, code="insufficient_permissions")
     if isinstance(error, stripe.CardError):
         decline = getattr(error.error, "decline_code", None) if error.error else None

@@ -32,6 +32,7 @@ from syncline.sandbox.stripe.forms import FormError, parse_form
 from syncline.sandbox.stripe.lists import LIST_ROUTES, Lister
 from syncline.sandbox.stripe.options import StripeSandboxOptions
 from syncline.sandbox.stripe.params import expand_paths
+from syncline.sandbox.stripe.permissions import check_permission
 from syncline.sandbox.stripe.render import expand
 from syncline.sandbox.stripe.store import API_VERSION, NOUN, Store
 
@@ -221,8 +222,11 @@ class StripeApi:
         self, request: Request, handler: Handler, raw: str, request_id: str, headers: dict[str, str]
     ) -> Response:
         key = _presented_key(request)
-        if key not in self.api_keys:
+        grants = self.opts.restricted_keys.get(key)
+        if key not in self.api_keys and grants is None:
             raise _auth_error(f"Invalid API Key provided: {_masked(key)}")
+        if grants is not None:
+            check_permission(key, grants, request.method, request.url.path, _masked(key))
         if not self.limiter.allow():
             raise StripeApiError(
                 429,

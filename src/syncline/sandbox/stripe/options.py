@@ -20,6 +20,10 @@ class StripeSandboxOptions(BaseModel):
         default_factory=list,
         description="accepted secret/restricted keys; empty means the one derived from the seed",
     )
+    restricted_keys: dict[str, dict[str, Literal["read", "write"]]] = Field(
+        default_factory=dict,
+        description="rk_test_... keys and their grants per resource, e.g. {'customers': 'write'}",
+    )
     rate_limit_per_second: int = Field(default=25, ge=0, description="0 disables the limiter")
     webhook_url: str | None = Field(
         default=None, description="create a default endpoint (secret = info webhook_secret) for this URL"
