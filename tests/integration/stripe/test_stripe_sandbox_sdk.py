@@ -409,7 +409,8 @@ def test_invoice_void_mark_uncollectible_and_refinalize_errors(sdk: stripe.Strip
     )
     paid = sdk.v1.invoices.pay(str(out_of_band.latest_invoice), {"paid_out_of_band": True})
     assert paid.status == "paid"
-    lines = sdk.v1.invoices.list_lines(paid.id) if hasattr(sdk.v1.invoices, "list_lines") else paid.lines
+    lines = sdk.v1.invoices.line_items.list(paid.id)
+    assert lines.data[0].invoice == paid.id and lines.data[0].amount == 4900
     assert lines.data[0].pricing.price_details.price == _price(sdk, "SKU-0001:monthly:usd").id
 
 
