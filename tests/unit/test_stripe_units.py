@@ -360,3 +360,38 @@ def test_stripe_errors_are_classified(
         assert classified.reason_code == detail
     else:
         assert classified.code == detail
+
+
+def test_legacy_400_rate_limit_is_still_rate_limited() -> None:
+    legacy = _error(stripe.RateLimitError, 400, {"error": {"code": "rate_limit"}})
+    assert isinstance(classify_stripe_error(legacy), RateLimitedError)
+
+
+def test_public_names_are_pinned() -> None:
+    import syncline.connectors.stripe as connector
+    import syncline.sandbox.stripe as sandbox
+
+    assert sorted(sandbox.__all__) == [
+        "API_VERSION",
+        "CATALOG",
+        "MISSING_SKUS",
+        "StripeSandbox",
+        "StripeSandboxOptions",
+        "build_sandbox",
+        "lookup_key",
+    ]
+    assert {
+        "StripeSettings",
+        "build_stripe_client",
+        "StripeBillingSink",
+        "idempotency_key",
+        "WebhookVerifier",
+        "StripeWebhookIngest",
+        "WebhookInbox",
+        "gap_fill",
+        "EventCheckpoint",
+        "StripeEventTranslator",
+        "classify_stripe_error",
+    } <= set(connector.__all__)
+    assert all(hasattr(connector, name) for name in connector.__all__)
+    assert len(connector.__all__) == 32

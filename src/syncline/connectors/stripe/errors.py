@@ -125,7 +125,7 @@ def classify_stripe_error(error: stripe.StripeError) -> SynclineError:
         )
     if isinstance(error, stripe.APIConnectionError):
         return TransientError(f"cannot reach Stripe: {message}", system=SYSTEM, code="connection")
-    if status == 429:
+    if status == 429 or isinstance(error, stripe.RateLimitError):
         if code == "lock_timeout":
             return TransientError(message, system=SYSTEM, code=code, retry_after=retry_after)
         return RateLimitedError(message, system=SYSTEM, code=code or "rate_limit", retry_after=retry_after)

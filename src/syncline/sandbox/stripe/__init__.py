@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
-from syncline.sandbox.base import SandboxContext
+from syncline.sandbox.base import SandboxApp, SandboxContext
 from syncline.sandbox.faults import ASGIApp, FaultRenderer
 from syncline.sandbox.stripe.app import StripeApi
 from syncline.sandbox.stripe.errors import StripeFaultRenderer
@@ -95,6 +96,10 @@ class StripeSandbox:
 def build_sandbox(context: SandboxContext) -> StripeSandbox:
     """Entry point the runner imports (`syncline.sandbox.runner.SANDBOX_KINDS["stripe"]`)."""
     return StripeSandbox(context)
+
+
+_satisfies_protocol: Callable[[SandboxContext], SandboxApp] = build_sandbox
+"""mypy proves here that StripeSandbox is a SandboxApp (the runner loads it dynamically)."""
 
 
 __all__ = [
