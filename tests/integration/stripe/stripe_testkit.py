@@ -80,6 +80,17 @@ def _free_socket() -> socket.socket:
 
 
 @contextmanager
+def refusing_url() -> Iterator[str]:
+    """A URL whose port is reserved but not listening: connections are refused at once (downtime)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/receiver-is-down"
+    finally:
+        sock.close()
+
+
+@contextmanager
 def serve_asgi(app: Any) -> Iterator[str]:
     """Serve an ASGI app over plain HTTP on a free port in a thread; yields its base URL."""
     sock = _free_socket()

@@ -528,3 +528,55 @@ def test_same_seed_same_ids(tmp_path: Path) -> None:
             return [sdk.v1.customers.create({"name": str(i)}).id for i in range(3)]
 
     assert ids(tmp_path / "one") == ids(tmp_path / "two")
+
+
+def test_declines_are_stored_under_their_key_and_replayed(
+    sdk: stripe.StripeClient, cluster: SandboxCluster
+) -> None:
+    customer = sdk.v1.customers.create(
+        {"name": "Replayed decline", "payment_method": "pm_card_chargeDeclined"}
+    )
+    params = {
+        "customer": customer.id,
+        "items[0][price]": _price(sdk, "SKU-0001:monthly:usd").id,
+        "payment_behavior": "error_if_incomplete",
+    }
+    key = cluster.info()["stripe"]["api_key"]
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "decline-once"}
+    with _raw(cluster) as http:
+        first = http.post("/v1/subscriptions", data=params, headers=headers)
+        second = http.post("/v1/subscriptions", data=params, headers=headers)
+    assert first.status_code == second.status_code == 402
+    assert first.json() == second.json() and first.json()["error"]["decline_code"] == "generic_decline"
+    assert "idempotent-replayed" not in first.headers
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.headers["original-request"] == first.headers["request-id"]
+
+
+def test_expand_depth_and_list_prefix(sdk: stripe.StripeClient) -> None:
+    customer = sdk.v1.customers.create({"name": "Deep"})
+    _subscribe(sdk, customer.id, "SKU-0006:monthly:usd")
+    listed = sdk.v1.subscriptions.list({"customer": customer.id, "expand": ["data.latest_invoice.customer"]})
+    assert listed.data[0].latest_invoice.customer.name == "Deep"  # type: ignore[union-attr]
+    with pytest.raises(stripe.InvalidRequestError) as too_deep:
+        sdk.v1.subscriptions.list({"expand": ["data.latest_invoice.customer.test_clock.x.y"]})
+    assert too_deep.value.param == "expand"
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.v1.customers.retrieve(customer.id, {"expand": ["not_a_field"]})
+
+
+def test_test_clocks_list_and_delete_and_incomplete_expiry(sdk: stripe.StripeClient) -> None:
+    clock, customer = _clock_customer(sdk, payment_method="pm_card_chargeCustomerFail")
+    sub = _subscribe(sdk, customer.id, "SKU-0001:monthly:usd")
+    assert sub.status == "incomplete"
+    _advance(sdk, clock, JAN_1_2026 + 22 * 3600)
+    assert sdk.v1.subscriptions.retrieve(sub.id).status == "incomplete"
+    _advance(sdk, clock, JAN_1_2026 + 24 * 3600)
+    assert sdk.v1.subscriptions.retrieve(sub.id).status == "incomplete_expired"
+    with pytest.raises(stripe.InvalidRequestError) as backwards:
+        sdk.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": JAN_1_2026})
+    assert backwards.value.param == "frozen_time"
+    assert clock in [c.id for c in sdk.v1.test_helpers.test_clocks.list({"limit": 100}).data]
+    assert sdk.v1.test_helpers.test_clocks.delete(clock).deleted is True
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.v1.test_helpers.test_clocks.retrieve(clock)

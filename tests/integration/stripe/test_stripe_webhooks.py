@@ -10,12 +10,22 @@ import httpx
 import pytest
 import stripe
 from pydantic import SecretStr
-from stripe_testkit import RecordingReceiver, SqliteInbox, sdk_client, serve_asgi, stripe_sandbox
+from stripe_testkit import (
+    RecordingReceiver,
+    SqliteInbox,
+    async_client,
+    refusing_url,
+    sdk_client,
+    serve_asgi,
+    stripe_sandbox,
+)
 
 from syncline.connectors.stripe import (
+    EventCheckpoint,
     StripeWebhookIngest,
     WebhookSignatureInvalid,
     WebhookVerifier,
+    gap_fill,
     webhook_app,
 )
 from syncline.sandbox.runner import SandboxCluster
@@ -184,3 +194,31 @@ def test_storm_of_duplicate_and_reordered_webhooks_has_exactly_one_effect_each(t
     assert per_type["customer.subscription.created"] == sorted(subs)
     assert per_type["customer.subscription.updated"] == sorted(subs)
     assert len(set(per_type["invoice.paid"])) == 100
+
+
+async def test_gap_fill_recovers_what_webhooks_lost_during_downtime(tmp_path: Path) -> None:
+    inbox = SqliteInbox(tmp_path / "inbox.db")
+    with (
+        refusing_url() as down,
+        stripe_sandbox(tmp_path / "sandbox", webhook_retry_delays_s=[0.05]) as cluster,
+    ):
+        sdk = sdk_client(cluster)
+        endpoint = _endpoint(sdk, down, ["customer.created"])
+        latest = sdk.v1.events.list({"limit": 1}).data[0]
+        checkpoint = EventCheckpoint(latest.created, frozenset({latest.id}))
+        lost = {sdk.v1.customers.create({"name": f"lost {i}"}).id for i in range(3)}
+        _idle(cluster)  # every attempt failed and the retries are exhausted
+        ingest = StripeWebhookIngest(WebhookVerifier([SecretStr(str(endpoint.secret))]), inbox)
+        with serve_asgi(webhook_app(ingest, "/stripe")) as base:
+            sdk.v1.webhook_endpoints.update(endpoint.id, {"url": f"{base}/stripe"})
+            live = sdk.v1.customers.create({"name": "after recovery"}).id
+            _idle(cluster)
+            async with async_client(cluster) as client:
+                filled = await gap_fill(client, checkpoint, types=["customer.created"])
+            stored = [
+                await inbox.record_once("stripe", e["id"], json.dumps(e).encode()) for e in filled.events
+            ]
+    assert {e["data"]["object"]["id"] for e in filled.events} == lost | {live}
+    assert stored.count(False) == 1  # the live delivery was already in the inbox
+    effects = inbox.rows("SELECT object_id FROM effects")
+    assert sorted(o for (o,) in effects) == sorted(lost | {live})
