@@ -5,10 +5,11 @@ its prices has `metadata[sku]` and `lookup_key = "<SKU>:<billing frequency>:<cur
 canonical frequency names (`SKU-0001:monthly:usd`, `SKU-0001:annual:usd`, `SKU-0005:one_time:usd`).
 Catalog flows align ERP items with billing prices by that key.
 
-Deliberate mismatches, so reconciliation has something to find:
-- SKU-0007 "Legacy Reporting" exists but is archived (product and price inactive): subscribing to
-  it is rejected the way Stripe rejects inactive catalog entries.
-- SKU-0008 "Data Residency EU" is in the ERP item master but absent here.
+Deliberate mismatches, so reconciliation has something to find (the NetSuite sandbox's item master
+is SKU-0001..SKU-0030 without SKU-0007, SKU-0019, SKU-0026):
+- SKU-0007 "Legacy Reporting" exists here but is archived (product and price inactive) and is not in
+  the ERP: subscribing to it is rejected the way Stripe rejects inactive catalog entries.
+- SKU-0008 is in the ERP item master but absent here (no product, no price).
 """
 
 from __future__ import annotations
