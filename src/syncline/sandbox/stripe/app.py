@@ -26,7 +26,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncline.sandbox.stripe import catalog, clocks, customers, invoices, subscriptions, webhooks
+from syncline.sandbox.stripe import (
+    amendments,
+    catalog,
+    clocks,
+    customers,
+    invoices,
+    payments,
+    subscriptions,
+    webhooks,
+)
 from syncline.sandbox.stripe.errors import StripeApiError, invalid
 from syncline.sandbox.stripe.forms import FormError, parse_form
 from syncline.sandbox.stripe.lists import LIST_ROUTES, Lister
@@ -134,7 +143,7 @@ class StripeApi:
             (
                 "POST",
                 "/v1/subscriptions/{id}",
-                lambda p, a: subscriptions.update_subscription(s, o, a["id"], p),
+                lambda p, a: amendments.update_subscription(s, o, a["id"], p),
             ),
             (
                 "DELETE",
@@ -145,7 +154,7 @@ class StripeApi:
             ("GET", "/v1/invoices/{id}", lambda p, a: self._get("invoice", a["id"])),
             ("GET", "/v1/invoices/{id}/lines", lambda p, a: self._invoice_lines(a["id"])),
             ("POST", "/v1/invoices/{id}/finalize", lambda p, a: invoices.finalize_invoice(s, a["id"], p)),
-            ("POST", "/v1/invoices/{id}/pay", lambda p, a: invoices.pay_invoice(s, o, a["id"], p)),
+            ("POST", "/v1/invoices/{id}/pay", lambda p, a: payments.pay_invoice(s, o, a["id"], p)),
             ("POST", "/v1/invoices/{id}/void", lambda p, a: invoices.void_invoice(s, a["id"])),
             (
                 "POST",

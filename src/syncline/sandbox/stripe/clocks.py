@@ -12,13 +12,13 @@ from typing import Any
 from syncline.sandbox.stripe.errors import invalid
 from syncline.sandbox.stripe.options import StripeSandboxOptions
 from syncline.sandbox.stripe.params import as_int, check_known, require
-from syncline.sandbox.stripe.store import Store
-from syncline.sandbox.stripe.subscriptions import (
+from syncline.sandbox.stripe.renewals import (
     expire_incomplete,
     finalize_and_charge,
     renew,
     retry_payment,
 )
+from syncline.sandbox.stripe.store import Store
 
 KIND = "test_helpers.test_clock"
 CLOCK_LIFETIME_S = 30 * 86400

@@ -1,9 +1,5 @@
-"""Invoices, their lines, and the payment attempts that settle them.
-
-Lifecycle as in Stripe: `draft` -> `open` (finalised, numbered) -> `paid`, or `void` /
-`uncollectible` from `open`. Charging is deterministic: a customer whose default payment method is
-one of Stripe's declining test cards (`pm_card_chargeCustomerFail`, `pm_card_visa_chargeDeclined`...)
-or whose metadata says `sandbox_payment=fail` (or `fail_renewals`) is declined; everyone else pays.
+"""Invoices and their lines: `draft` -> `open` (finalised, numbered) -> `paid`, or `void` /
+`uncollectible` from `open`, as in Stripe. Charging them is in `payments`.
 """
 
 from __future__ import annotations
@@ -13,19 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from syncline.sandbox.stripe.errors import StripeApiError, invalid
-from syncline.sandbox.stripe.options import StripeSandboxOptions
-from syncline.sandbox.stripe.params import check_known, opt_bool
+from syncline.sandbox.stripe.errors import invalid
+from syncline.sandbox.stripe.params import (
+    check_known,
+)
 from syncline.sandbox.stripe.store import Store
-
-DECLINES = {
-    "pm_card_chargeCustomerFail": "generic_decline",
-    "pm_card_visa_chargeDeclined": "generic_decline",
-    "pm_card_chargeDeclined": "generic_decline",
-    "pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
-    "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
-}
-DEFAULT_PAYMENT_METHOD = "pm_card_visa"
 
 
 def add_interval(ts: int, interval: str, count: int) -> int:
@@ -270,167 +258,7 @@ def mark_paid(store: Store, invoice: dict[str, Any], now: int, *, out_of_band: b
         store.emit("invoice.payment_succeeded", invoice)
 
 
-def _decline_code(
-    store: Store, opts: StripeSandboxOptions, invoice: dict[str, Any]
-) -> tuple[str | None, str | None]:
-    """(payment method, decline code or None): the deterministic test-card rules."""
-    customer = store.require("customer", invoice["customer"], "customer")
-    method = customer["invoice_settings"].get("default_payment_method")
-    if method is None and opts.auto_payment_method:
-        method = DEFAULT_PAYMENT_METHOD
-    if method is None:
-        return None, "payment_method_missing"
-    rule = customer["metadata"].get("sandbox_payment", "")
-    if rule == "fail" or (rule == "fail_renewals" and invoice["billing_reason"] == "subscription_cycle"):
-        return method, "generic_decline"
-    return method, DECLINES.get(method)
-
-
-def would_decline(store: Store, opts: StripeSandboxOptions, invoice_like: dict[str, Any]) -> bool:
-    return _decline_code(store, opts, invoice_like)[1] is not None
-
-
-def _payment_intent(store: Store, invoice: dict[str, Any], method: str | None, now: int) -> dict[str, Any]:
-    existing = [p for p in store.all("invoice_payment") if p["invoice"] == invoice["id"]]
-    if existing:
-        return store.require("payment_intent", existing[0]["payment"]["payment_intent"])
-    intent_id = store.new_id("pi")
-    intent = {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": invoice["amount_due"],
-        "amount_capturable": 0,
-        "amount_details": {"tip": {}},
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": None,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic",
-        "client_secret": f"{intent_id}_secret_{store.new_id('x', 20)[2:]}",
-        "confirmation_method": "automatic",
-        "created": now,
-        "currency": invoice["currency"],
-        "customer": invoice["customer"],
-        "description": _intent_description(invoice["billing_reason"]),
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "metadata": {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": method,
-        "payment_method_configuration_details": None,
-        "payment_method_options": {},
-        "payment_method_types": ["card"],
-        "processing": None,
-        "receipt_email": None,
-        "review": None,
-        "setup_future_usage": None,
-        "shipping": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
-        "status": "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": None,
-    }
-    store.put(intent)
-    store.put(
-        {
-            "id": store.new_id("inpay"),
-            "object": "invoice_payment",
-            "amount_paid": None,
-            "amount_requested": invoice["amount_due"],
-            "created": now,
-            "currency": invoice["currency"],
-            "invoice": invoice["id"],
-            "is_default": True,
-            "livemode": False,
-            "payment": {"payment_intent": intent_id, "type": "payment_intent"},
-            "status": "open",
-            "status_transitions": {"canceled_at": None, "paid_at": None},
-        }
-    )
-    store.emit("payment_intent.created", intent)
-    return intent
-
-
-def _intent_description(reason: str) -> str:
-    return {
-        "subscription_create": "Subscription creation",
-        "subscription_cycle": "Subscription cycle",
-        "subscription_update": "Subscription update",
-    }.get(reason, "Payment for Invoice")
-
-
-def invoice_payments(store: Store, invoice_id: str) -> list[dict[str, Any]]:
-    return [p for p in store.all("invoice_payment") if p["invoice"] == invoice_id]
-
-
-def prepare_payment(store: Store, invoice: dict[str, Any], opts: StripeSandboxOptions, now: int) -> None:
-    """The payment intent for an invoice a customer must still confirm (`default_incomplete`)."""
-    method, _ = _decline_code(store, opts, invoice)
-    _payment_intent(store, invoice, method, now)
-
-
-def attempt_payment(store: Store, opts: StripeSandboxOptions, invoice: dict[str, Any], now: int) -> bool:
-    """Charge the customer's default payment method for an open invoice; True when it was paid."""
-    method, decline = _decline_code(store, opts, invoice)
-    intent = _payment_intent(store, invoice, method, now)
-    invoice["attempt_count"] += 1
-    invoice["attempted"] = True
-    charge_id = store.new_id("ch")
-    intent["latest_charge"] = charge_id
-    if decline is None:
-        intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
-        for payment in invoice_payments(store, invoice["id"]):
-            payment.update(status="paid", amount_paid=intent["amount"])
-            payment["status_transitions"]["paid_at"] = now
-            store.emit("invoice_payment.paid", payment)
-        store.emit("payment_intent.succeeded", intent)
-        mark_paid(store, invoice, now, out_of_band=False)
-        return True
-    intent["last_payment_error"] = _card_error_body(decline, method, charge_id)
-    intent["status"] = "requires_payment_method"
-    store.emit("payment_intent.payment_failed", intent)
-    store.emit("invoice.payment_failed", invoice)
-    return False
-
-
-def _card_error_body(decline: str, method: str | None, charge_id: str) -> dict[str, Any]:
-    message = (
-        "Your card has insufficient funds." if decline == "insufficient_funds" else "Your card was declined."
-    )
-    return {
-        "charge": charge_id,
-        "code": "card_declined",
-        "decline_code": decline,
-        "doc_url": "https://docs.stripe.com/error-codes/card-declined",
-        "message": message,
-        "payment_method": {"id": method, "object": "payment_method", "type": "card"} if method else None,
-        "type": "card_error",
-    }
-
-
-def card_error(store: Store, opts: StripeSandboxOptions, invoice: dict[str, Any]) -> StripeApiError:
-    """The 402 Stripe answers when a synchronous charge is declined."""
-    method, decline = _decline_code(store, opts, invoice)
-    body = _card_error_body(decline or "generic_decline", method, "")
-    return StripeApiError(
-        402,
-        body["message"],
-        type_="card_error",
-        code="card_declined",
-        decline_code=body["decline_code"],
-        store_for_idempotency=True,
-    )
-
-
-# endpoints --------------------------------------------------------------------------------------
-
-
-def _require_open(invoice: dict[str, Any], action: str) -> None:
+def require_open(invoice: dict[str, Any], action: str) -> None:
     if invoice["status"] == "paid":
         raise invalid("Invoice is already paid", code="invoice_already_paid" if action == "pay" else None)
     if invoice["status"] != "open":
@@ -444,36 +272,14 @@ def _require_open(invoice: dict[str, Any], action: str) -> None:
 def finalize_invoice(store: Store, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     check_known(params, {"auto_advance"})
     invoice = store.require("invoice", invoice_id)
-    finalize(store, invoice, _now_for(store, invoice))
-    return invoice
-
-
-def pay_invoice(
-    store: Store, opts: StripeSandboxOptions, invoice_id: str, params: dict[str, Any]
-) -> dict[str, Any]:
-    check_known(params, {"paid_out_of_band", "payment_method", "off_session", "forgive"})
-    invoice = store.require("invoice", invoice_id)
-    now = _now_for(store, invoice)
-    if invoice["status"] == "draft":
-        finalize(store, invoice, now)
-        if invoice["status"] == "paid":
-            return invoice
-    _require_open(invoice, "pay")
-    if params.get("payment_method"):
-        customer = store.require("customer", invoice["customer"], "customer")
-        customer["invoice_settings"]["default_payment_method"] = str(params["payment_method"])
-    if opt_bool(params, "paid_out_of_band", False):
-        mark_paid(store, invoice, now, out_of_band=True)
-    elif not attempt_payment(store, opts, invoice, now):
-        raise card_error(store, opts, invoice)
-    activate_after_payment(store, invoice)
+    finalize(store, invoice, now_for(store, invoice))
     return invoice
 
 
 def void_invoice(store: Store, invoice_id: str) -> dict[str, Any]:
     invoice = store.require("invoice", invoice_id)
-    _require_open(invoice, "void")
-    now = _now_for(store, invoice)
+    require_open(invoice, "void")
+    now = now_for(store, invoice)
     invoice.update(status="void", amount_remaining=0, next_payment_attempt=None, auto_advance=False)
     invoice["status_transitions"]["voided_at"] = now
     store.emit("invoice.voided", invoice)
@@ -482,9 +288,9 @@ def void_invoice(store: Store, invoice_id: str) -> dict[str, Any]:
 
 def mark_uncollectible(store: Store, invoice_id: str) -> dict[str, Any]:
     invoice = store.require("invoice", invoice_id)
-    _require_open(invoice, "mark uncollectible")
+    require_open(invoice, "mark uncollectible")
     invoice.update(status="uncollectible", next_payment_attempt=None, auto_advance=False)
-    invoice["status_transitions"]["marked_uncollectible_at"] = _now_for(store, invoice)
+    invoice["status_transitions"]["marked_uncollectible_at"] = now_for(store, invoice)
     store.emit("invoice.marked_uncollectible", invoice)
     return invoice
 
@@ -500,7 +306,7 @@ def activate_after_payment(store: Store, invoice: dict[str, Any]) -> None:
         store.emit("customer.subscription.updated", subscription, previous)
 
 
-def _now_for(store: Store, invoice: dict[str, Any]) -> int:
+def now_for(store: Store, invoice: dict[str, Any]) -> int:
     customer = store.get("customer", invoice["customer"])
     return store.now_for_customer(customer) if customer else store.now()
 
@@ -509,17 +315,13 @@ __all__ = [
     "LineSpec",
     "activate_after_payment",
     "add_interval",
-    "attempt_payment",
-    "card_error",
     "finalize",
     "finalize_invoice",
-    "invoice_payments",
     "invoice_subscription",
     "mark_paid",
     "mark_uncollectible",
     "new_invoice",
-    "pay_invoice",
-    "prepare_payment",
+    "now_for",
+    "require_open",
     "void_invoice",
-    "would_decline",
 ]
