@@ -92,7 +92,9 @@ async def test_customer_and_subscription_are_created_once_per_transaction(cluste
         assert first == retried
         created = await sink.create_subscription("tx-1", _subscription(_item("SKU-0001", 2, "49.00")), first)
         again = await sink.create_subscription("tx-1", _subscription(_item("SKU-0001", 2, "49.00")), first)
-        assert created == again and created.status == "active" and created.latest_invoice
+        assert (again.stripe_id, again.latest_invoice) == (created.stripe_id, created.latest_invoice)
+        assert created.status == "active" and created.latest_invoice
+        assert (created.replayed, again.replayed) == (False, True)
         customer = await client.v1.customers.retrieve_async(first)
         subs = await client.v1.subscriptions.list_async({"customer": first})
     assert customer.metadata["syncline_id"] == "cust-100"

@@ -29,8 +29,10 @@ from syncline.connectors.stripe.mapping import (
     subscription_params,
 )
 from syncline.contracts import Customer, Price, Product, Subscription, SubscriptionItem
+from syncline.logs import get_logger
 
 T = TypeVar("T")
+log = get_logger(__name__)
 MAX_KEY_LENGTH = 255
 LOOKUP_KEYS_PER_REQUEST = 10
 
@@ -57,6 +59,8 @@ class SubscriptionWrite:
     status: str
     latest_invoice: str | None
     direction: AmendmentDirection | None = None
+    replayed: bool = False
+    """True when Stripe answered from its idempotency store: this step had already been done."""
 
 
 def _params(params: Mapping[str, Any]) -> Any:
@@ -77,9 +81,20 @@ class StripeBillingSink:
         except stripe.StripeError as error:
             raise classify_stripe_error(error) from error
 
-    @staticmethod
-    def _options(transaction_id: str, step: str) -> Any:
-        return {"idempotency_key": idempotency_key(transaction_id, step)}
+    async def _write(self, transaction_id: str, step: str, call: Callable[[Any], Awaitable[T]]) -> T:
+        """One keyed POST; logs Stripe's Request-Id and whether Stripe replayed an earlier answer."""
+        key = idempotency_key(transaction_id, step)
+        result = await self._call(lambda: call({"idempotency_key": key}))
+        response = getattr(result, "last_response", None)
+        log.info(
+            "stripe.write",
+            step=step,
+            idempotency_key=key,
+            stripe_id=getattr(result, "id", None),
+            request_id=getattr(response, "request_id", None),
+            replayed=_replayed(result),
+        )
+        return result
 
     async def upsert_customer(
         self, transaction_id: str, customer: Customer, stripe_id: str | None = None
@@ -88,11 +103,13 @@ class StripeBillingSink:
         params = _params(customer_params(customer))
         v1 = self.client.v1
         if stripe_id is None:
-            options = self._options(transaction_id, "customer.create")
-            created = await self._call(lambda: v1.customers.create_async(params, options))
+            created = await self._write(
+                transaction_id, "customer.create", lambda o: v1.customers.create_async(params, o)
+            )
             return str(created.id)
-        options = self._options(transaction_id, "customer.update")
-        updated = await self._call(lambda: v1.customers.update_async(stripe_id, params, options))
+        updated = await self._write(
+            transaction_id, "customer.update", lambda o: v1.customers.update_async(stripe_id, params, o)
+        )
         return str(updated.id)
 
     async def upsert_product(
@@ -101,18 +118,25 @@ class StripeBillingSink:
         params = _params(product_params(product))
         v1 = self.client.v1
         if stripe_id is None:
-            options = self._options(transaction_id, f"product.create.{product.sku}")
-            created = await self._call(lambda: v1.products.create_async(params, options))
+            created = await self._write(
+                transaction_id, f"product.create.{product.sku}", lambda o: v1.products.create_async(params, o)
+            )
             return str(created.id)
-        options = self._options(transaction_id, f"product.update.{product.sku}")
-        updated = await self._call(lambda: v1.products.update_async(stripe_id, params, options))
+        updated = await self._write(
+            transaction_id,
+            f"product.update.{product.sku}",
+            lambda o: v1.products.update_async(stripe_id, params, o),
+        )
         return str(updated.id)
 
     async def publish_price(self, transaction_id: str, price: Price, stripe_product_id: str) -> str:
         """A new Stripe price for a pricing version; it takes over the SKU's lookup key."""
         params = _params(price_params(price, stripe_product_id))
-        options = self._options(transaction_id, f"price.create.{price.id}")
-        created = await self._call(lambda: self.client.v1.prices.create_async(params, options))
+        created = await self._write(
+            transaction_id,
+            f"price.create.{price.id}",
+            lambda o: self.client.v1.prices.create_async(params, o),
+        )
         return str(created.id)
 
     async def catalog_for(self, items: Iterable[SubscriptionItem]) -> dict[str, CatalogPrice]:
@@ -139,9 +163,12 @@ class StripeBillingSink:
     ) -> SubscriptionWrite:
         catalog = await self.catalog_for(subscription.items)
         params = _params(subscription_params(subscription, stripe_customer_id, catalog))
-        options = self._options(transaction_id, "subscription.create")
-        created = await self._call(lambda: self.client.v1.subscriptions.create_async(params, options))
-        return SubscriptionWrite(str(created.id), str(created.status), _id_of(created.latest_invoice))
+        created = await self._write(
+            transaction_id,
+            "subscription.create",
+            lambda o: self.client.v1.subscriptions.create_async(params, o),
+        )
+        return _written(created)
 
     async def amend_subscription(
         self, transaction_id: str, stripe_subscription_id: str, target: Subscription, amendment_sequence: int
@@ -152,13 +179,12 @@ class StripeBillingSink:
         catalog = await self.catalog_for(target.items)
         changes, direction = amendment_params(current.to_dict(), target, catalog, self.policy)
         params = _params(changes)
-        options = self._options(transaction_id, f"subscription.amend.{amendment_sequence}")
-        updated = await self._call(
-            lambda: v1.subscriptions.update_async(stripe_subscription_id, params, options)
+        updated = await self._write(
+            transaction_id,
+            f"subscription.amend.{amendment_sequence}",
+            lambda o: v1.subscriptions.update_async(stripe_subscription_id, params, o),
         )
-        return SubscriptionWrite(
-            str(updated.id), str(updated.status), _id_of(updated.latest_invoice), direction
-        )
+        return _written(updated, direction)
 
     async def cancel_subscription(
         self, transaction_id: str, stripe_subscription_id: str, *, at_period_end: bool
@@ -167,16 +193,29 @@ class StripeBillingSink:
         v1 = self.client.v1
         current = await self._call(lambda: v1.subscriptions.retrieve_async(stripe_subscription_id))
         if current.status in ("canceled", "incomplete_expired"):
-            return SubscriptionWrite(str(current.id), str(current.status), _id_of(current.latest_invoice))
+            return _written(current)
         if at_period_end:
             params = _params({"cancel_at_period_end": "true"})
-            options = self._options(transaction_id, "subscription.cancel_at_period_end")
-            result = await self._call(
-                lambda: v1.subscriptions.update_async(stripe_subscription_id, params, options)
+            result = await self._write(
+                transaction_id,
+                "subscription.cancel_at_period_end",
+                lambda o: v1.subscriptions.update_async(stripe_subscription_id, params, o),
             )
         else:
             result = await self._call(lambda: v1.subscriptions.cancel_async(stripe_subscription_id))
-        return SubscriptionWrite(str(result.id), str(result.status), _id_of(result.latest_invoice))
+        return _written(result)
+
+
+def _replayed(obj: Any) -> bool:
+    response = getattr(obj, "last_response", None)
+    headers = getattr(response, "headers", None) or {}
+    return str(headers.get("Idempotent-Replayed", "")).lower() == "true"
+
+
+def _written(sub: stripe.Subscription, direction: AmendmentDirection | None = None) -> SubscriptionWrite:
+    return SubscriptionWrite(
+        str(sub.id), str(sub.status), _id_of(sub.latest_invoice), direction, replayed=_replayed(sub)
+    )
 
 
 def _id_of(value: Any) -> str | None:
