@@ -393,3 +393,38 @@ async def test_the_documented_least_privilege_restricted_key_runs_the_whole_conn
     assert "rak_subscriptions_write" in denied.value.message
     assert no_webhooks.value.http_status == 403
     assert isinstance(classify_stripe_error(no_webhooks.value), AuthError)
+
+
+async def test_every_post_is_keyed_and_every_call_carries_the_trace(tmp_path: Path) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with stripe_sandbox(tmp_path) as cluster:
+        async with async_client(cluster) as client:
+            sink = StripeBillingSink(client, trace_headers=lambda: {"traceparent": traceparent})
+            customer = await sink.upsert_customer("tx-trace", _customer("cust-trace"))
+            write = await sink.create_subscription(
+                "tx-trace",
+                _subscription(_item("SKU-0001", 1, "49.00"), sid="sub-trace", customer="cust-trace"),
+                customer,
+            )
+            await sink.amend_subscription(
+                "tx-trace",
+                write.stripe_id,
+                _subscription(_item("SKU-0001", 3, "49.00"), sid="sub-trace", customer="cust-trace"),
+                1,
+            )
+            await sink.cancel_subscription("tx-trace", write.stripe_id, at_period_end=True)
+            await sink.cancel_subscription("tx-trace", write.stripe_id, at_period_end=False)
+        log = cluster.running["stripe"].app.requests  # type: ignore[attr-defined]
+    posts = [r for r in log if r["method"] == "POST"]
+    assert [r["idempotency_key"] for r in posts] == [
+        idempotency_key("tx-trace", step)
+        for step in (
+            "customer.create",
+            "subscription.create",
+            "subscription.amend.1",
+            "subscription.cancel_at_period_end",
+        )
+    ]
+    assert {r["method"] for r in log} == {"GET", "POST", "DELETE"}
+    assert all(r["traceparent"] == traceparent for r in log)
+    assert all(r["status"] == 200 for r in log)

@@ -71,9 +71,16 @@ def _params(params: Mapping[str, Any]) -> Any:
 class StripeBillingSink:
     """The billing port's Stripe implementation, on the SDK's async methods."""
 
-    def __init__(self, client: stripe.StripeClient, policy: ProrationPolicy | None = None) -> None:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        policy: ProrationPolicy | None = None,
+        trace_headers: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        """`trace_headers` gives the current W3C `traceparent` (DESIGN.md invariant 8) for every call."""
         self.client = client
         self.policy = policy or ProrationPolicy()
+        self.trace_headers = trace_headers or dict
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -81,10 +88,14 @@ class StripeBillingSink:
         except stripe.StripeError as error:
             raise classify_stripe_error(error) from error
 
+    def _read_options(self) -> Any:
+        """Options of calls without a key (GET, DELETE): only the trace headers."""
+        return {"headers": self.trace_headers()}
+
     async def _write(self, transaction_id: str, step: str, call: Callable[[Any], Awaitable[T]]) -> T:
         """One keyed POST; logs Stripe's Request-Id and whether Stripe replayed an earlier answer."""
         key = idempotency_key(transaction_id, step)
-        result = await self._call(lambda: call({"idempotency_key": key}))
+        result = await self._call(lambda: call({"idempotency_key": key, "headers": self.trace_headers()}))
         response = getattr(result, "last_response", None)
         log.info(
             "stripe.write",
@@ -156,7 +167,8 @@ class StripeBillingSink:
         return found
 
     async def _list_prices(self, params: Mapping[str, Any]) -> stripe.ListObject[stripe.Price]:
-        return await self._call(lambda: self.client.v1.prices.list_async(_params(params)))
+        options: Any = {"headers": self.trace_headers()}
+        return await self._call(lambda: self.client.v1.prices.list_async(_params(params), options))
 
     async def create_subscription(
         self, transaction_id: str, subscription: Subscription, stripe_customer_id: str
@@ -175,7 +187,9 @@ class StripeBillingSink:
     ) -> SubscriptionWrite:
         """Upsell, downsell or co-termed add-on: the item changes that reach `target`."""
         v1 = self.client.v1
-        current = await self._call(lambda: v1.subscriptions.retrieve_async(stripe_subscription_id))
+        current = await self._call(
+            lambda: v1.subscriptions.retrieve_async(stripe_subscription_id, None, self._read_options())
+        )
         catalog = await self.catalog_for(target.items)
         changes, direction = amendment_params(current.to_dict(), target, catalog, self.policy)
         params = _params(changes)
@@ -191,7 +205,9 @@ class StripeBillingSink:
     ) -> SubscriptionWrite:
         """Cancel now (DELETE, idempotent by nature) or at period end (a keyed POST)."""
         v1 = self.client.v1
-        current = await self._call(lambda: v1.subscriptions.retrieve_async(stripe_subscription_id))
+        current = await self._call(
+            lambda: v1.subscriptions.retrieve_async(stripe_subscription_id, None, self._read_options())
+        )
         if current.status in ("canceled", "incomplete_expired"):
             return _written(current)
         if at_period_end:
@@ -202,7 +218,9 @@ class StripeBillingSink:
                 lambda o: v1.subscriptions.update_async(stripe_subscription_id, params, o),
             )
         else:
-            result = await self._call(lambda: v1.subscriptions.cancel_async(stripe_subscription_id))
+            result = await self._call(
+                lambda: v1.subscriptions.cancel_async(stripe_subscription_id, None, self._read_options())
+            )
         return _written(result)
 
 

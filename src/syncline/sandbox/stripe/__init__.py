@@ -92,6 +92,11 @@ class StripeSandbox:
     def deliveries(self) -> list[dict[str, Any]]:
         return list(self.dispatcher.log)
 
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The API request log (method, path, status, Idempotency-Key, replayed, traceparent)."""
+        return list(self.api.request_log)
+
 
 def build_sandbox(context: SandboxContext) -> StripeSandbox:
     """Entry point the runner imports (`syncline.sandbox.runner.SANDBOX_KINDS["stripe"]`)."""

@@ -46,6 +46,7 @@ from syncline.sandbox.stripe.render import expand
 from syncline.sandbox.stripe.store import API_VERSION, NOUN, Store
 
 IDEMPOTENCY_TTL_S = 24 * 3600
+REQUEST_LOG_SIZE = 5000
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]
 
@@ -111,6 +112,7 @@ class StripeApi:
         self.api_keys = set(api_keys)
         self.dispatcher = dispatcher
         self.limiter = SlidingWindowLimiter(opts.rate_limit_per_second)
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self.app = Starlette(routes=self._routes(), lifespan=self._lifespan)
 
     @contextlib.asynccontextmanager
@@ -191,6 +193,7 @@ class StripeApi:
         routes += [
             Route("/__admin/webhook_endpoints/{id}/roll_secret", self._roll_secret, methods=["POST"]),
             Route("/__admin/webhook_deliveries", self._deliveries, methods=["GET"]),
+            Route("/__admin/requests", self._requests, methods=["GET"]),
             Route("/{path:path}", self._unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         ]
         return routes
@@ -221,11 +224,27 @@ class StripeApi:
             }
             raw = (await request.body()).decode("utf-8", "replace")
             try:
-                return self._run(request, handlers[request.method], raw, request_id, headers)
+                response = self._run(request, handlers[request.method], raw, request_id, headers)
             except StripeApiError as error:
-                return _error_response(error, request_id, headers)
+                response = _error_response(error, request_id, headers)
+            self._log_request(request, response, request_id)
+            return response
 
         return endpoint
+
+    def _log_request(self, request: Request, response: Response, request_id: str) -> None:
+        """What Stripe's dashboard request log shows, minus bodies: for tests and demos to inspect."""
+        self.request_log.append(
+            {
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "idempotency_key": request.headers.get("idempotency-key"),
+                "replayed": response.headers.get("idempotent-replayed") == "true",
+                "traceparent": request.headers.get("traceparent"),
+            }
+        )
 
     def _run(
         self, request: Request, handler: Handler, raw: str, request_id: str, headers: dict[str, str]
@@ -334,6 +353,9 @@ class StripeApi:
 
     async def _deliveries(self, _: Request) -> Response:
         return JSONResponse({"deliveries": list(self.dispatcher.log)})
+
+    async def _requests(self, _: Request) -> Response:
+        return JSONResponse({"requests": list(self.request_log)})
 
     async def _unknown(self, request: Request) -> Response:
         error = StripeApiError(
