@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -158,7 +160,7 @@ def test_default_endpoint_uses_the_info_webhook_secret(tmp_path: Path) -> None:
 STORM_EVENTS = ["customer.subscription.created", "customer.subscription.updated", "invoice.paid"]
 
 
-def test_storm_of_duplicate_and_reordered_webhooks_has_exactly_one_effect_each(tmp_path: Path) -> None:
+async def test_storm_of_duplicate_and_reordered_webhooks_has_exactly_one_effect_each(tmp_path: Path) -> None:
     inbox = SqliteInbox(tmp_path / "inbox.db")
     options = {
         "webhook_duplicate_rate": 0.5,
@@ -173,12 +175,16 @@ def test_storm_of_duplicate_and_reordered_webhooks_has_exactly_one_effect_each(t
         ingest = StripeWebhookIngest(WebhookVerifier([SecretStr(str(endpoint.secret))]), inbox)
         with serve_asgi(webhook_app(ingest, "/stripe")) as base:
             sdk.v1.webhook_endpoints.update(endpoint.id, {"url": f"{base}/stripe"})
-            subs = []
-            for i in range(100):
-                customer = sdk.v1.customers.create({"name": f"Storm {i}"})
-                subs.append(
-                    sdk.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price}]}).id
-                )
+            async with async_client(cluster) as client:
+                gate = asyncio.Semaphore(8)
+
+                async def subscribe(i: int) -> str:
+                    async with gate:
+                        customer = await client.v1.customers.create_async({"name": f"Storm {i}"})
+                        params: Any = {"customer": customer.id, "items": [{"price": price}]}
+                        return str((await client.v1.subscriptions.create_async(params)).id)
+
+                subs = await asyncio.gather(*(subscribe(i) for i in range(100)))
             _idle(cluster)
         created_order = [
             e.id for e in sdk.v1.events.list({"types": STORM_EVENTS, "limit": 100}).auto_paging_iter()
