@@ -52,8 +52,6 @@ UPDATE_PARAMS = {
     "days_until_due",
     "off_session",
 }
-
-
 PRORATION_BEHAVIORS = ("create_prorations", "none", "always_invoice")
 
 

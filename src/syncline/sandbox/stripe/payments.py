@@ -31,8 +31,6 @@ DECLINES = {
     "pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
     "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
 }
-
-
 DEFAULT_PAYMENT_METHOD = "pm_card_visa"
 
 

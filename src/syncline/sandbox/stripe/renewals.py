@@ -25,8 +25,6 @@ from syncline.sandbox.stripe.payments import attempt_payment
 from syncline.sandbox.stripe.store import Store
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
-
-
 INCOMPLETE_EXPIRES_S = 23 * 3600
 
 

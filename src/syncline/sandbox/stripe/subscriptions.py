@@ -52,11 +52,7 @@ CREATE_PARAMS = {
     "currency",
     "off_session",
 }
-
-
 CANCEL_PARAMS = {"invoice_now", "prorate", "cancellation_details"}
-
-
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 
 
