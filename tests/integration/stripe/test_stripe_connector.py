@@ -428,3 +428,29 @@ async def test_every_post_is_keyed_and_every_call_carries_the_trace(tmp_path: Pa
     assert {r["method"] for r in log} == {"GET", "POST", "DELETE"}
     assert all(r["traceparent"] == traceparent for r in log)
     assert all(r["status"] == 200 for r in log)
+
+
+async def test_finalized_and_voided_invoices_post_with_their_status(cluster: SandboxCluster) -> None:
+    async with async_client(cluster) as client:
+        sink = StripeBillingSink(client)
+        customer = await sink.upsert_customer("tx-void", _customer("cust-void"))
+        price = (await client.v1.prices.list_async({"lookup_keys": ["SKU-0004:monthly:usd"]})).data[0].id
+        params: Any = {
+            "customer": customer,
+            "items": [{"price": price}],
+            "collection_method": "send_invoice",
+            "days_until_due": 30,
+        }
+        sub = await client.v1.subscriptions.create_async(params)
+        await client.v1.invoices.void_invoice_async(str(sub.latest_invoice))
+        events = [e.to_dict() for e in (await client.v1.events.list_async({"limit": 50})).data]
+        mine = [e for e in events if e["data"]["object"].get("id") == sub.latest_invoice]
+        translator = StripeEventTranslator(StripeLookups(client))
+        posted = {e["type"]: (await translator.translate(e)) for e in mine}
+    assert posted["invoice.created"] == []  # drafts are not posted
+    finalized = posted["invoice.finalized"][0].data
+    voided = posted["invoice.voided"][0].data
+    assert finalized["status"] == "posted" and voided["status"] == "void"
+    assert Decimal(finalized["balance"]["amount"]) == Decimal("299.00")
+    assert finalized["due_date"] > finalized["issue_date"]
+    assert posted["invoice.finalized"][0].id != posted["invoice.voided"][0].id
