@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, demo, sandbox
+from syncline.commands import contracts, db, demo, dlq, exceptions, sandbox, tx, worker
 
 app = typer.Typer(
     name="syncline",
@@ -19,7 +19,12 @@ app = typer.Typer(
 )
 app.command("demo")(demo.run_demo)
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(tx.app, name="tx")
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(exceptions.app, name="exceptions")
+app.add_typer(worker.app, name="worker")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(db.app, name="db")
 
 
 @app.command("version")

@@ -11,7 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import StringConstraints, ValidationError, model_validator
 
 from syncline.contracts.common import (
     Address,
@@ -110,6 +110,15 @@ class Customer(CanonicalModel):
     lifecycle: CustomerLifecycle = CustomerLifecycle.PROSPECT
     external_ids: ExternalIds = {}
     updated_at: UtcDateTime
+
+    def with_lifecycle(self, new: CustomerLifecycle) -> Customer:
+        """A copy in lifecycle state `new`; raises `ContractError` for a move the lifecycle forbids or a
+        customer the new state does not accept (e.g. submitting a prospect that has no addresses)."""
+        validate_lifecycle_transition(self.lifecycle, new)
+        try:
+            return Customer.model_validate({**self.model_dump(), "lifecycle": new})
+        except ValidationError as exc:
+            raise ContractError.from_validation_error(exc, f"customer cannot become {new}") from exc
 
     @model_validator(mode="after")
     def _addresses_once_submitted(self) -> Customer:

@@ -1,3 +1,69 @@
-"""Room `ledger`: see DESIGN.md for what it holds and what it may import."""
+"""Room `ledger`: the durable record of everything Syncline does (see docs/ledger.md).
 
-__all__: list[str] = []
+Tables, migrations and repositories; one adapter per database (`sqlite.py`, `postgres.py`) over one
+shared SQL implementation, and one contract test suite both pass. Open it with `open_ledger`;
+group operations into one commit with `ledger.transaction()`.
+"""
+
+from syncline.ledger.base import SqlLedger
+from syncline.ledger.errors import InvalidTransitionError, UnknownRecordError, XrefConflictError
+from syncline.ledger.factory import connect_ledger, open_ledger
+from syncline.ledger.migrate import SchemaStatus, head_revision
+from syncline.ledger.postgres import PostgresLedger
+from syncline.ledger.queue import CLAIM_HEADS_SQL
+from syncline.ledger.records import (
+    AppendedEvent,
+    AppendResult,
+    AuditEntry,
+    BusinessKeys,
+    ClaimedDelivery,
+    Delivery,
+    DeliveryStatus,
+    ExceptionStatus,
+    ExceptionTask,
+    ExternalKey,
+    Lease,
+    NewEvent,
+    StepOutcome,
+    StepRecord,
+    StoredEvent,
+    TransactionRecord,
+    XrefEntry,
+)
+from syncline.ledger.repository import Ledger, LedgerSession
+from syncline.ledger.session import SqlSession
+from syncline.ledger.sqlite import SqliteLedger
+
+__all__ = [
+    "CLAIM_HEADS_SQL",
+    "AppendResult",
+    "AppendedEvent",
+    "AuditEntry",
+    "BusinessKeys",
+    "ClaimedDelivery",
+    "Delivery",
+    "DeliveryStatus",
+    "ExceptionStatus",
+    "ExceptionTask",
+    "ExternalKey",
+    "InvalidTransitionError",
+    "Lease",
+    "Ledger",
+    "LedgerSession",
+    "NewEvent",
+    "PostgresLedger",
+    "SchemaStatus",
+    "SqlLedger",
+    "SqlSession",
+    "SqliteLedger",
+    "StepOutcome",
+    "StepRecord",
+    "StoredEvent",
+    "TransactionRecord",
+    "UnknownRecordError",
+    "XrefConflictError",
+    "XrefEntry",
+    "connect_ledger",
+    "head_revision",
+    "open_ledger",
+]

@@ -101,3 +101,75 @@ def test_messages_are_cloudevents_with_the_types_data_schema(document: dict[str,
         assert narrowing["properties"]["data"]["$ref"] == f"./{event_type}.json"
         correlation = _resolve_local(document, message["correlationId"]["$ref"])
         assert correlation["location"].startswith("$message.payload#/")
+
+
+# Fixed fields of the AsyncAPI 3.0.0 objects we use (the spec's objects forbid any other key but x-*).
+CHANNEL_FIELDS = {
+    "address",
+    "messages",
+    "title",
+    "summary",
+    "description",
+    "servers",
+    "parameters",
+    "tags",
+    "externalDocs",
+    "bindings",
+}
+OPERATION_FIELDS = {
+    "action",
+    "channel",
+    "title",
+    "summary",
+    "description",
+    "security",
+    "tags",
+    "externalDocs",
+    "bindings",
+    "traits",
+    "messages",
+    "reply",
+}
+MESSAGE_FIELDS = {
+    "headers",
+    "payload",
+    "correlationId",
+    "contentType",
+    "name",
+    "title",
+    "summary",
+    "description",
+    "tags",
+    "externalDocs",
+    "bindings",
+    "examples",
+    "traits",
+}
+SERVER_FIELDS = {
+    "host",
+    "protocol",
+    "protocolVersion",
+    "pathname",
+    "description",
+    "title",
+    "summary",
+    "variables",
+    "security",
+    "tags",
+    "externalDocs",
+    "bindings",
+}
+
+
+def test_objects_use_only_fields_the_spec_defines(document: dict[str, Any]) -> None:
+    checks = [
+        (document["channels"].values(), CHANNEL_FIELDS, {"address", "messages"}),
+        (document["operations"].values(), OPERATION_FIELDS, {"action", "channel"}),
+        (document["components"]["messages"].values(), MESSAGE_FIELDS, {"payload"}),
+        (document["servers"].values(), SERVER_FIELDS, {"host", "protocol"}),
+    ]
+    for objects, allowed, required in checks:
+        for obj in objects:
+            assert set(obj) <= allowed, set(obj) - allowed
+            assert required <= set(obj)
+    assert {"title", "version"} <= set(document["info"])

@@ -14,7 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from syncline.cli import app
-from syncline.contracts import SCHEMAS_DIR, generate_catalog
+from syncline.contracts import EVENT_TYPES, SCHEMAS_DIR, generate_catalog
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
 
 runner = CliRunner()
 
@@ -137,3 +139,74 @@ def test_contracts_group_is_on_the_main_help() -> None:
     for command in ("export", "check"):
         sub = runner.invoke(app, ["contracts", command, "--help"])
         assert sub.exit_code == 0 and "--schemas-dir" in sub.output
+
+
+def _git(repo: Path, *args: str) -> None:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_check_against_a_git_ref_catches_a_break_exported_over_the_baseline(tmp_path: Path) -> None:
+    # Baseline commit knows a field the models no longer have; the working tree was re-exported since.
+    repo = tmp_path / "repo"
+    schemas = repo / "schemas"
+    shutil.copytree(SCHEMAS_DIR, schemas)
+    _edit(schemas / "syncline.quote.approved.v1.json", lambda d: d["properties"].update({"legacy": {}}))
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "baseline")
+    assert (
+        runner.invoke(app, ["contracts", "export", "--force", "--schemas-dir", str(schemas)]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["contracts", "check", "--strict", "--schemas-dir", str(schemas)]).exit_code == 0
+    )
+    result = runner.invoke(app, ["contracts", "check", "--against", "HEAD", "--schemas-dir", str(schemas)])
+    assert result.exit_code == 1
+    assert "BREAK: syncline.quote.approved.v1: field_removed at legacy" in result.output
+
+
+def test_check_against_a_git_ref_passes_when_compatible_and_fails_on_a_bad_ref(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SCHEMAS_DIR, repo / "schemas")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "baseline")
+    ok = runner.invoke(
+        app, ["contracts", "check", "--against", "HEAD", "--schemas-dir", str(repo / "schemas")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "compatible with HEAD" in ok.output
+    bad = runner.invoke(
+        app, ["contracts", "check", "--against", "no-such-ref", "--schemas-dir", str(repo / "schemas")]
+    )
+    assert bad.exit_code == 1
+    assert "no-such-ref" in bad.output
+
+
+def test_validate_accepts_the_shipped_examples() -> None:
+    files = sorted(str(p) for p in EXAMPLES.glob("*.json"))
+    result = runner.invoke(app, ["contracts", "validate", *files])
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} valid, 0 invalid" in result.output
+    assert "syncline.order.booked.v1 subject=ord_c41d07" in result.output
+
+
+def test_validate_names_each_problem_of_the_invalid_example() -> None:
+    files = [
+        str(EXAMPLES / "quote.approved.json"),
+        str(EXAMPLES / "invalid" / "order.booked.float-money.json"),
+    ]
+    result = runner.invoke(app, ["contracts", "validate", *files])
+    assert result.exit_code == 1
+    assert "1 valid, 1 invalid" in result.output
+    assert "data.lines.0.unit_price.amount: got a float (89.1)" in result.output
+    assert "data.booked_at:" in result.output
+
+
+def test_list_shows_every_catalog_type() -> None:
+    result = runner.invoke(app, ["contracts", "list"])
+    assert result.exit_code == 0
+    rows = result.output.strip().splitlines()
+    assert len(rows) == len(EVENT_TYPES)
+    assert any(row.startswith("syncline.order.booked.v1") and " Order " in row for row in rows)

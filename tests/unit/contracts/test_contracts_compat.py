@@ -288,3 +288,31 @@ def test_new_types_are_not_breaks() -> None:
 )
 def test_split_major(name: str, expected: tuple[str, int]) -> None:
     assert split_major(name) == expected
+
+
+# --- sweep over the real catalog -------------------------------------------------------------------------
+
+CATALOG = {name.removesuffix(".json"): doc for name, doc in schema_documents().items()}
+
+
+@pytest.mark.parametrize("contract", sorted(CATALOG))
+def test_dropping_any_top_level_field_of_a_real_contract_is_a_break(contract: str) -> None:
+    old = CATALOG[contract]
+    for field in old["properties"]:
+        new = json.loads(json.dumps(old))
+        del new["properties"][field]
+        if field in new.get("required", []):
+            new["required"].remove(field)
+        found = [(b.path, b.kind) for b in compare_schemas(contract, old, new)]
+        assert found == [(field, BreakKind.FIELD_REMOVED)], (field, found)
+
+
+@pytest.mark.parametrize("contract", sorted(CATALOG))
+def test_requiring_any_optional_field_of_a_real_contract_is_a_break(contract: str) -> None:
+    old = CATALOG[contract]
+    optional = [f for f in old["properties"] if f not in old.get("required", [])]
+    for field in optional:
+        new = json.loads(json.dumps(old))
+        new["required"] = [*new.get("required", []), field]
+        found = [(b.path, b.kind) for b in compare_schemas(contract, old, new)]
+        assert found == [(field, BreakKind.REQUIRED_ADDED)], (field, found)

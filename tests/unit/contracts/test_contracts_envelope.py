@@ -13,6 +13,8 @@ from cloudevents.core.v1.event import CloudEvent
 from cloudevents.v1 import conversion as legacy_conversion
 from cloudevents.v1 import http as legacy_http
 from contracts_helpers import EXAMPLES, example
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncline.contracts import (
     ContractError,
@@ -110,11 +112,26 @@ def test_new_event_keeps_given_correlation_causation_trace_and_partition() -> No
     assert envelope.time.tzinfo is UTC
 
 
+def test_new_event_refuses_what_consumers_would_refuse() -> None:
+    customer = _customer()
+    common: dict[str, Any] = {"source_system": "salesforce", "record_id": "1", "change_marker": "1"}
+    with pytest.raises(ContractError, match="unknown event type"):
+        new_event("syncline.customer.teleported.v1", subject=customer.id, data=customer, **common)
+    with pytest.raises(ContractError) as wrong_subject:
+        new_event("syncline.customer.created.v1", subject="cus_other", data=customer, **common)
+    assert [p.field for p in wrong_subject.value.problems] == ["subject"]
+    with pytest.raises(ContractError) as wrong_model:
+        new_event("syncline.order.booked.v1", subject=customer.id, data=customer, **common)
+    assert wrong_model.value.event_type == "syncline.order.booked.v1"
+    unchecked = new_event("syncline.future.thing.v3", subject="x1", data=customer, validate=False, **common)
+    assert unchecked.type == "syncline.future.thing.v3"
+
+
 def test_new_event_time_defaults_to_now_in_utc() -> None:
     before = datetime.now(UTC)
     envelope = new_event(
         "syncline.customer.updated.v1",
-        subject="cus_1",
+        subject="cus_7f3a9c",
         data=_customer(),
         source_system="salesforce",
         record_id="1",
@@ -141,6 +158,7 @@ def test_new_event_time_defaults_to_now_in_utc() -> None:
         ("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
         ("traceparent", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         ("traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+        ("dataschema", "schemas/order.json"),
         ("id", ""),
         ("subject", ""),
     ],
@@ -252,3 +270,67 @@ def test_from_cloudevent_refuses_non_object_data() -> None:
     with pytest.raises(ContractError) as caught:
         EventEnvelope.from_cloudevent(CloudEvent(attributes, b"\x00binary"))
     assert caught.value.problems[0].field == "data"
+
+
+# --- property: any valid envelope survives the SDK both ways ----------------------------------------------
+
+_token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=24)
+
+
+def _hex_id(length: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet="0123456789abcdef", min_size=length, max_size=length).filter(
+        lambda s: set(s) != {"0"}
+    )
+
+
+_traceparent = st.builds(
+    lambda t, p, f: f"00-{t}-{p}-{f}", _hex_id(32), _hex_id(16), st.sampled_from(["00", "01"])
+)
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    system=st.from_regex(r"[a-z][a-z0-9_\-]{1,15}", fullmatch=True),
+    instance=st.from_regex(r"[a-z0-9][a-z0-9._\-]{0,15}", fullmatch=True),
+    subject=_token,
+    correlation=_token,
+    causation=st.none() | _token,
+    traceparent=st.none() | _traceparent,
+    at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    data=st.dictionaries(st.text(min_size=1, max_size=12), _json_value, max_size=5),
+)
+def test_any_valid_envelope_round_trips_through_the_sdk(
+    system: str,
+    instance: str,
+    subject: str,
+    correlation: str,
+    causation: str | None,
+    traceparent: str | None,
+    at: datetime,
+    data: dict[str, Any],
+) -> None:
+    envelope = EventEnvelope.from_dict(
+        {
+            "id": event_id(system, subject, at.isoformat()),
+            "source": f"urn:syncline:{system}:{instance}",
+            "type": "syncline.order.booked.v1",
+            "subject": subject,
+            "time": at,
+            "dataschema": schema_uri("syncline.order.booked.v1"),
+            "correlationid": correlation,
+            "causationid": causation,
+            "idempotencykey": idempotency_key(system, subject, "1"),
+            "traceparent": traceparent,
+            "partitionkey": subject,
+            "data": data,
+        }
+    )
+    via_core = JSONFormat().read(None, JSONFormat().write(envelope.to_cloudevent()))
+    assert EventEnvelope.from_cloudevent(via_core) == envelope
+    via_legacy = legacy_http.from_json(envelope.to_json())
+    assert EventEnvelope.from_json(legacy_conversion.to_json(via_legacy)) == envelope

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import syncline.contracts as contracts
 
 # The interface other rooms were promised; removing or renaming one breaks them.
@@ -51,3 +53,16 @@ def test_contract_error_is_a_value_error_with_field_problems() -> None:
     error = contracts.ContractError("bad", [contracts.FieldProblem("a.b", "is wrong", "must be right")])
     assert isinstance(error, ValueError)
     assert str(error) == "bad: a.b: is wrong [rule: must be right]"
+
+
+def test_contract_error_as_dict_and_pickle_keep_the_problems() -> None:
+    problem = contracts.FieldProblem("data.total", "differs", "total = sum of lines")
+    error = contracts.ContractError("invalid order", [problem], event_type="syncline.order.booked.v1")
+    assert error.as_dict() == {
+        "message": "invalid order",
+        "event_type": "syncline.order.booked.v1",
+        "problems": [{"field": "data.total", "problem": "differs", "rule": "total = sum of lines"}],
+    }
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, contracts.ContractError)
+    assert (copy.problems, copy.event_type, str(copy)) == (error.problems, error.event_type, str(error))

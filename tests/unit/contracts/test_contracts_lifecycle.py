@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from contracts_helpers import example
 
 from syncline.contracts import (
     ALLOWED_TRANSITIONS,
     ContractError,
+    Customer,
     CustomerLifecycle,
     validate_lifecycle_transition,
 )
@@ -50,3 +52,21 @@ def test_every_other_move_is_refused_naming_states_and_rule(
 def test_skipping_approval_is_refused() -> None:
     assert (L.PROSPECT, L.ACTIVE) in FORBIDDEN
     assert (L.INACTIVE, L.ACTIVE) in FORBIDDEN
+
+
+def test_customer_with_lifecycle_moves_along_the_path_and_refuses_a_skip() -> None:
+    pending = Customer.model_validate(example("customer.created")["data"])
+    active = pending.with_lifecycle(L.ACTIVE)
+    assert (pending.lifecycle, active.lifecycle) == (L.PENDING, L.ACTIVE)
+    assert active.with_lifecycle(L.ON_HOLD).lifecycle is L.ON_HOLD
+    with pytest.raises(ContractError, match="cannot move from active to pending"):
+        active.with_lifecycle(L.PENDING)
+
+
+def test_submitting_a_prospect_without_addresses_is_refused() -> None:
+    data = example("customer.created")["data"]
+    del data["sold_to"], data["bill_to"]
+    prospect = Customer.model_validate({**data, "lifecycle": "prospect"})
+    with pytest.raises(ContractError) as caught:
+        prospect.with_lifecycle(L.PENDING)
+    assert caught.value.problems[0].field == "sold_to"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
-from contracts_helpers import only_problem, problems_of
+from contracts_helpers import example, only_problem, problems_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from syncline.contracts import (
@@ -30,6 +32,7 @@ from syncline.contracts import (
     SyncExceptionRaised,
     SyncExceptionResolved,
     TaxRegistration,
+    minor_units,
 )
 
 DataOf = Callable[[str], dict[str, Any]]
@@ -371,3 +374,51 @@ def test_exception_resolved_resolution_is_an_enum() -> None:
     }
     assert SyncExceptionResolved.model_validate(payload).resolution == "fixed_in_source"
     assert only_problem(SyncExceptionResolved, {**payload, "resolution": "ignored"}).field == "resolution"
+
+
+# --- totals, property-based -----------------------------------------------------------------------------
+
+_line = st.fixed_dictionaries(
+    {
+        "quantity": st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10_000), places=3),
+        "price": st.decimals(min_value=Decimal(0), max_value=Decimal(100_000), places=4),
+        "discount": st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(_line, min_size=1, max_size=6), currency=st.sampled_from(["USD", "JPY", "KWD"]))
+def test_order_total_is_the_rounded_line_sum_and_survives_json(
+    lines: list[dict[str, Decimal]], currency: str
+) -> None:
+    base = example("order.booked")["data"]
+    payload = {
+        **{k: v for k, v in base.items() if k != "total"},
+        "currency": currency,
+        "lines": [
+            {
+                "line_number": n,
+                "product_sku": f"SKU-{n}",
+                "quantity": str(line["quantity"]),
+                "unit_price": {"amount": str(line["price"]), "currency": currency},
+                "discount_percent": str(line["discount"]),
+                "billing_frequency": "one_time",
+            }
+            for n, line in enumerate(lines, start=1)
+        ],
+    }
+    order = Order.model_validate(payload)
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    expected = sum(
+        (
+            (line["quantity"] * line["price"] * (100 - line["discount"]) / 100).quantize(
+                quantum, ROUND_HALF_UP
+            )
+            for line in lines
+        ),
+        Decimal(0),
+    )
+    assert order.total.amount == expected
+    assert order.total.is_rounded()
+    assert Order.model_validate_json(order.model_dump_json()) == order

@@ -1,0 +1,92 @@
+"""Outbox relay: publish durable canonical events to the bus, at-least-once, from a stored position.
+
+The relay reads the ledger's events (the outbox) in commit order after its checkpoint, publishes
+each, and only then advances the checkpoint. A crash between publish and checkpoint re-publishes
+a few events; the bus drops them by event id (`Nats-Msg-Id`), so consumers see each event once.
+The ledger stays the system of record: losing the bus loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from syncline.engine.bus import Bus, BusMessage
+from syncline.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An event at its outbox position (a strictly increasing sequence number)."""
+
+    position: int
+    message: BusMessage
+
+
+class Outbox(Protocol):
+    """What the relay needs from the ledger: ordered reads and a named checkpoint."""
+
+    def read_after(self, position: int, limit: int) -> Sequence[OutboxRecord]:
+        """Events with position > `position`, in position order, at most `limit`."""
+        ...
+
+    def load_position(self, name: str) -> int:
+        """The checkpoint of relay `name` (0 when it never ran)."""
+        ...
+
+    def save_position(self, name: str, position: int) -> None:
+        """Durably store the checkpoint of relay `name`."""
+        ...
+
+
+@dataclass(frozen=True)
+class RelayPass:
+    """What one pass did."""
+
+    published: int
+    duplicates: int
+    position: int
+
+
+class OutboxRelay:
+    """Moves events from the outbox to the bus; run one per bus target (checkpoint `name`)."""
+
+    def __init__(self, outbox: Outbox, bus: Bus, *, name: str = "relay", batch_size: int = 500) -> None:
+        self.outbox = outbox
+        self.bus = bus
+        self.name = name
+        self.batch_size = batch_size
+
+    async def run_once(self) -> RelayPass:
+        """Publish one batch after the checkpoint, then advance the checkpoint past it."""
+        position = await asyncio.to_thread(self.outbox.load_position, self.name)
+        records = await asyncio.to_thread(self.outbox.read_after, position, self.batch_size)
+        published = duplicates = 0
+        for record in records:
+            result = await self.bus.publish(record.message)
+            duplicates += result.duplicate
+            published += not result.duplicate
+            position = record.position
+        if records:
+            await asyncio.to_thread(self.outbox.save_position, self.name, position)
+        return RelayPass(published, duplicates, position)
+
+    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.5) -> None:
+        """Relay until `stop` is set; an empty pass waits `idle_s` (or until stopped)."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception as exc:  # the bus may be down; the outbox keeps everything, try again
+                log.warning("relay_pass_failed", relay=self.name, error=str(exc))
+                done = RelayPass(0, 0, 0)
+            if done.published + done.duplicates < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
+
+
+__all__ = ["Outbox", "OutboxRecord", "OutboxRelay", "RelayPass"]

@@ -1,0 +1,229 @@
+"""Batched operations for the engine's group commit, and the two queries sagas need.
+
+Added for the durable engine (issue 3). A worker journals the steps of hundreds of sagas per
+database transaction; doing that row by row through `record_step` (which re-reads the transaction
+each time) would cost several statements per step. These methods write each kind of row with one
+multi-row statement instead. They run inside the caller's transaction like every session operation.
+
+`defer` exists because a saga waiting for a correlated event is not failing: it gives its lease
+back until `until` without the wait counting as an attempt (the claim counted one; defer returns it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+
+from syncline.ledger.journal import _step_from_row
+from syncline.ledger.outbox import event_from_row
+from syncline.ledger.queue import _held_by
+from syncline.ledger.records import DeliveryStatus, Lease, StepRecord, StoredEvent
+from syncline.ledger.schema import deliveries, events, steps, transactions
+from syncline.ledger.session_base import SessionBase
+
+CHUNK = 200
+
+_STEP_COLUMNS = tuple(column.name for column in steps.c)
+_STEP_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _STEP_COLUMNS[2:])
+_START_COLUMNS = ("id", "flow", "flow_version", "correlation_id", "state", "created_at", "updated_at")
+
+
+def _placeholders(flavor_name: str, count: int) -> str:
+    """The driver's positional placeholders: sqlite3 uses `?`, psycopg `%s`."""
+    mark = "?" if flavor_name == "sqlite" else "%s"
+    return ", ".join([mark] * count)
+
+
+@dataclass(frozen=True)
+class TransactionStart:
+    """A transaction row to create if it does not exist yet."""
+
+    id: str
+    flow: str
+    flow_version: int
+    correlation_id: str | None = None
+    state: str = "running"
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A new state (and current step) for an existing transaction; `completed` stamps completed_at."""
+
+    id: str
+    state: str
+    current_step: int | None = None
+    completed: bool = False
+
+
+class BatchOperations(SessionBase):
+    """Multi-row writes for group commit; one database transaction (the caller's)."""
+
+    def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
+        """Create every transaction row not already present (ON CONFLICT DO NOTHING)."""
+        if not starts:
+            return
+        at = self._now(now)
+        rows = list(
+            {
+                start.id: {
+                    "id": start.id,
+                    "flow": start.flow,
+                    "flow_version": start.flow_version,
+                    "correlation_id": start.correlation_id,
+                    "state": start.state,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for start in starts
+            }.values()
+        )
+        sql = (
+            f"INSERT INTO transactions ({', '.join(_START_COLUMNS)}) "
+            f"VALUES ({_placeholders(self.flavor.name, len(_START_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+        )
+        stamp = self._stamp(at)
+        params = [
+            (row["id"], row["flow"], row["flow_version"], row["correlation_id"], row["state"], stamp, stamp)
+            for row in rows
+        ]
+        self.conn.exec_driver_sql(sql, params)
+
+    def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
+        """Write or overwrite many journal lines; the last line given for a step wins."""
+        if not records:
+            return
+        at = self._now(now)
+        latest: dict[tuple[str, int], dict[str, Any]] = {}
+        for record in records:
+            if record.step_no < 1:
+                raise ValueError(f"step numbers start at 1, got {record.step_no}")
+            latest[(record.transaction_id, record.step_no)] = self._step_row(record, at)
+        # The hottest statement of the engine (one row per saga step), so it goes to the driver's
+        # executemany directly: SQLAlchemy's per-value bind processing cost more than the database.
+        sql = (
+            f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) "
+            f"VALUES ({_placeholders(self.flavor.name, len(_STEP_COLUMNS))}) "
+            f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
+        )
+        params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
+        self.conn.exec_driver_sql(sql, params)
+
+    def _step_row(self, record: StepRecord, at: datetime) -> dict[str, Any]:
+        return {
+            "transaction_id": record.transaction_id,
+            "step_no": record.step_no,
+            "name": record.name,
+            "target_system": record.target_system,
+            "idempotency_key": record.idempotency_key,
+            "request_digest": record.request_digest,
+            "outcome": record.outcome.value,
+            "external_id": record.external_id,
+            "attempts": record.attempts,
+            "duration_ms": record.duration_ms,
+            "error_class": record.error_class,
+            "error_message": record.error_message,
+            "started_at": self._stamp(record.started_at, "started_at"),
+            "finished_at": self._stamp(record.finished_at, "finished_at"),
+            "recorded_at": self._stamp(at),
+        }
+
+    def _stamp(self, value: datetime | None, name: str = "now") -> datetime | str | None:
+        """A timestamp as the driver stores it: aware for PostgreSQL, naive-UTC text for SQLite
+        (the same format `UtcDateTime` writes, so reads give back aware UTC either way)."""
+        if value is None:
+            return None
+        aware = self._now(value, name).astimezone(UTC)
+        if self.flavor.name == "sqlite":
+            return aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return aware
+
+    def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
+        """Update the state (and current step, completion time) of many transactions at once."""
+        if not changes:
+            return
+        at = self._now(now)
+        statement = (
+            update(transactions)
+            .where(transactions.c.id == bindparam("tx_id"))
+            .values(
+                state=bindparam("new_state"),
+                current_step=bindparam("new_step"),
+                completed_at=bindparam("new_completed_at"),
+                updated_at=at,
+            )
+        )
+        rows = [
+            {
+                "tx_id": change.id,
+                "new_state": change.state,
+                "new_step": change.current_step,
+                "new_completed_at": at if change.completed else None,
+            }
+            for change in changes
+        ]
+        self.conn.execute(statement, rows)
+
+    def defer(self, lease: Lease, until: datetime, now: datetime | None = None) -> bool:
+        """Give a held item back until `until` without counting the attempt (a saga is waiting)."""
+        at = self._now(now)
+        statement = (
+            update(deliveries)
+            .where(*_held_by(lease))
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts=deliveries.c.attempts - 1,
+                next_attempt_at=self._now(until, "until"),
+                last_error_class="waiting",
+                last_error_message=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=at,
+            )
+            .returning(deliveries.c.id)
+        )
+        return self.conn.execute(statement).first() is not None
+
+    def steps_of_many(self, transaction_ids: Sequence[str]) -> dict[str, dict[int, StepRecord]]:
+        """The journals of many transactions in one query: {transaction id: {step no: line}}."""
+        found: dict[str, dict[int, StepRecord]] = {tx: {} for tx in transaction_ids}
+        ids = list(found)
+        for offset in range(0, len(ids), CHUNK):
+            query = select(steps).where(steps.c.transaction_id.in_(ids[offset : offset + CHUNK]))
+            for row in self.conn.execute(query).mappings():
+                record = _step_from_row(row)
+                found[record.transaction_id][record.step_no] = record
+        return found
+
+    def find_event(self, event_type: str, subject: str) -> StoredEvent | None:
+        """The earliest stored event of `event_type` about `subject` (a saga's awaited event)."""
+        query = (
+            select(events)
+            .where(events.c.type == event_type, events.c.subject == subject)
+            .order_by(events.c.position)
+            .limit(1)
+        )
+        row = self.conn.execute(query).mappings().first()
+        return event_from_row(row) if row is not None else None
+
+    def reset_steps(self, transaction_id: str, from_step: int) -> int:
+        """Forget journal lines from `from_step` on, so a replay re-runs them; returns lines removed."""
+        if from_step < 1:
+            raise ValueError(f"step numbers start at 1, got {from_step}")
+        statement = delete(steps).where(
+            steps.c.transaction_id == transaction_id, steps.c.step_no >= from_step
+        )
+        return int(self.conn.execute(statement).rowcount or 0)
+
+    def events_by_id(self, event_ids: Sequence[str]) -> Mapping[str, StoredEvent]:
+        """Stored events by id (missing ids are absent)."""
+        if not event_ids:
+            return {}
+        query = select(events).where(events.c.event_id.in_(list(event_ids)))
+        return {row["event_id"]: event_from_row(row) for row in self.conn.execute(query).mappings()}
+
+
+__all__ = ["BatchOperations", "StateChange", "TransactionStart"]

@@ -1,0 +1,58 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+SQLite has no timezone-aware timestamp, so `UtcDateTime` stores naive UTC there and gives back aware
+UTC everywhere; refusing naive input keeps invariant 9 (datetimes are timezone-aware UTC) honest at
+the last door before the disk.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the ledger; pass tz-aware UTC")
+        as_utc = value.astimezone(UTC)
+        return as_utc.replace(tzinfo=None) if dialect.name == "sqlite" else as_utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: JSON document: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+#: 64-bit surrogate key; SQLite only auto-increments a column declared INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utc_now() -> datetime:
+    """The default clock of the ledger; tests and the engine inject their own."""
+    return datetime.now(UTC)
+
+
+def require_aware(value: datetime, name: str) -> datetime:
+    """Reject naive datetimes early, with the parameter's name in the message."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware UTC, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+__all__ = ["BigId", "JsonDocument", "UtcDateTime", "require_aware", "utc_now"]

@@ -1,0 +1,82 @@
+"""Contract: migrations build exactly the schema the code expects, and old schemas are refused."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from syncline.cli import app
+from syncline.errors import SchemaOutdatedError
+from syncline.ledger import SqlLedger, connect_ledger, head_revision, open_ledger
+from syncline.ledger.migrate import stamp, upgrade
+from syncline.ledger.schema import metadata
+
+OLDER = "0001"
+
+
+def test_migrations_build_the_schema_the_code_describes(ledger: SqlLedger) -> None:
+    with ledger.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+
+    assert differences == []
+    tables = set(inspect(ledger.engine).get_table_names())
+    assert set(metadata.tables) <= tables
+
+
+def test_an_empty_database_is_refused_with_the_upgrade_hint(empty_database_url: str) -> None:
+    with pytest.raises(SchemaOutdatedError, match="has no schema yet; run `syncline db upgrade`"):
+        open_ledger(empty_database_url)
+
+
+def test_embedded_mode_may_create_the_schema_of_an_empty_database(empty_database_url: str) -> None:
+    ledger = open_ledger(empty_database_url, create_if_empty=True)
+    try:
+        assert ledger.schema_status().current == head_revision()
+    finally:
+        ledger.close()
+
+
+def test_an_older_schema_is_refused_even_when_creating_is_allowed(empty_database_url: str) -> None:
+    old = connect_ledger(empty_database_url)
+    old.upgrade()
+    stamp(old.engine, OLDER)
+    old.close()
+
+    with pytest.raises(
+        SchemaOutdatedError, match=f"revision {OLDER}, older than .*run `syncline db upgrade`"
+    ):
+        open_ledger(empty_database_url, create_if_empty=True)
+
+
+def test_db_upgrade_brings_an_older_schema_to_head(empty_database_url: str) -> None:
+    runner = CliRunner()
+    old = connect_ledger(empty_database_url)
+    upgrade(old.engine, OLDER)
+    old.close()
+
+    status = runner.invoke(app, ["db", "status", "--url", empty_database_url])
+    assert status.exit_code == 1 and "run `syncline db upgrade`" in status.output
+
+    upgraded = runner.invoke(app, ["db", "upgrade", "--url", empty_database_url])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"{OLDER} -> {head_revision()}" in upgraded.output
+
+    ledger = open_ledger(empty_database_url)
+    try:
+        ledger.append_audit("test", "schema.upgraded", "ledger", "1")
+        assert ledger.schema_status().up_to_date
+    finally:
+        ledger.close()
+    assert runner.invoke(app, ["db", "status", "--url", empty_database_url]).exit_code == 0
+
+
+def test_db_upgrade_is_idempotent(empty_database_url: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade", "--url", empty_database_url]).exit_code == 0
+
+    again = runner.invoke(app, ["db", "upgrade", "--url", empty_database_url])
+
+    assert again.exit_code == 0 and "nothing to do" in again.output
