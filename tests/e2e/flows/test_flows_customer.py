@@ -1,0 +1,84 @@
+"""Flow 1 end to end: a Salesforce account becomes an approved NetSuite customer and a Stripe customer,
+with the ids written back — and our own write-back never comes back as a change (no loop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows_kit import Hands, customer_event, unique
+
+from syncline.contracts import TaxRegistration, TaxScheme
+from syncline.runtime import Runtime
+
+
+def _records(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Records of one type in a sandbox snapshot, whatever the nesting."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == kind and isinstance(value, dict):
+                    found.extend(v for v in value.values() if isinstance(v, dict))
+                elif key == kind and isinstance(value, list):
+                    found.extend(v for v in value if isinstance(v, dict))
+                else:
+                    walk(value)
+
+    walk(snapshot)
+    return found
+
+
+async def test_account_becomes_erp_and_billing_customer_and_echo_does_not_loop(
+    runtime: Runtime, hands: Hands
+) -> None:
+    key = unique("acct")
+    name = f"Rocket Dynamics {key[-8:]} Inc."
+    hands.create_account(key, name, website=f"https://www.{key}.example")
+
+    accepted = await runtime.poll_salesforce()
+    assert len(accepted.accepted) == 1  # the human's CREATE became customer.created
+    assert await runtime.run_until_idle(timeout_s=60)
+
+    account = hands.account(key)
+    assert account["Sync_Status__c"] == "Synced"
+    assert account["ERP_Customer_Id__c"]
+    assert str(account["Billing_Customer_Id__c"]).startswith("cus_")
+    assert account["Sync_Error__c"] is None
+    netsuite = _records(hands.snapshot("netsuite"), "customer")
+    ours = [c for c in netsuite if c.get("companyName") == name]
+    assert len(ours) == 1 and str(ours[0]["id"]) == account["ERP_Customer_Id__c"]
+
+    # Our write-back is a change in Salesforce; reading the feed again must not start anything.
+    before = runtime.counters().flows["customer"].completed
+    again = await runtime.poll_salesforce()
+    assert again.accepted == ()
+    assert runtime.suppressed_echoes >= 1
+    assert await runtime.run_until_idle(timeout_s=30)
+    assert runtime.counters().flows["customer"].completed == before == 1
+
+
+async def test_invalid_vat_is_an_exception_in_three_places(runtime: Runtime, hands: Hands) -> None:
+    key = unique("vat")
+    sf_id = hands.create_account(key, f"Bad Vat {key[-8:]} GmbH", website=f"{key}.example")
+    bad = TaxRegistration(country="DE", scheme=TaxScheme.VAT, number="DE136695977")
+    await runtime.ingest([customer_event(key, f"Bad Vat {key[-8:]} GmbH", salesforce_id=sf_id, tax=(bad,))])
+    assert await runtime.run_until_idle(timeout_s=60)
+
+    counters = runtime.counters().flows["customer"]
+    assert counters.exceptions == {"INVALID_TAX_ID": 1}
+    with runtime.ledger.read() as session:
+        [task] = [t for t in session.list_exceptions() if t.reason_code == "INVALID_TAX_ID"]
+    assert task.owner_role == "sales_ops" and task.correlation_id
+    [record] = hands.exceptions_for(key)
+    assert record["Reason_Code__c"] == "INVALID_TAX_ID"
+    assert record["Status__c"] == "Open"
+    assert record["Related_Account__c"] == sf_id
+    assert record["Correlation_Id__c"] == task.correlation_id
+    account = hands.account(key)
+    assert account["Sync_Status__c"] == "Error"
+    assert "INVALID_TAX_ID" in account["Sync_Error__c"]
+    assert not _records(hands.snapshot("netsuite"), "customer") or all(
+        c.get("companyName") != f"Bad Vat {key[-8:]} GmbH"
+        for c in _records(hands.snapshot("netsuite"), "customer")
+    )
