@@ -22,6 +22,18 @@ ALLOWED: dict[str, set[str]] = {
     "mdm": {"contracts", "ledger"},
     "governance": {"contracts"},
     "ops": {"contracts", "ledger", "engine", "connectors", "flows", "mdm", "governance"},
+    "demo": {
+        "contracts",
+        "ledger",
+        "engine",
+        "connectors",
+        "flows",
+        "mdm",
+        "governance",
+        "runtime",
+        "sandbox",
+        "ops",
+    },
     "runtime": {"contracts", "ledger", "engine", "connectors", "flows", "mdm", "governance"},
 }
 

@@ -1,0 +1,404 @@
+"""The demo month, phase by phase, on the real runtime (engine + flows + connectors) and sandboxes.
+
+    catalog   ERP admin adds items and prices v1 -> release -> catalog flow; prices v2 -> release
+    weather   5% transient 5xx on every API, rotating 429 bursts, duplicate + reordered webhooks
+    accounts  reps create accounts in Salesforce -> customer flow (identity, ERP approval, billing)
+    deals     closed-won opportunities, approved quotes, orders -> order booking flow
+    amend     sales ops amend booked deals (one was edited in billing by hand first) -> amendment flow
+    billing   the billing test clock runs a month -> invoices, payments, dunning -> webhooks ->
+              invoice status flow; a gap-fill read catches anything the webhooks missed
+    check     weather off; counters from the ledger; snapshots of the three systems; the check
+
+Each phase waits until the engine is idle (nothing due, in flight or waiting), showing progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from syncline.connectors.netsuite.mapping import external_id_for
+from syncline.demo.billing_clock import ClockedBillingSink
+from syncline.demo.checker import check_month
+from syncline.demo.events import amendment_event, customer_event, order_event
+from syncline.demo.faults import FaultWeather, Weather
+from syncline.demo.hands import Hands
+from syncline.demo.progress import PhaseBars, settled
+from syncline.demo.report import DemoReport
+from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, Problem, Scenario, build_scenario
+from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
+from syncline.flows import FlowSettings
+from syncline.runtime import Runtime, RuntimeSettings
+from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
+
+SYSTEMS = ("salesforce", "netsuite", "stripe")
+DEMO_FLOWS = FlowSettings(
+    approval_timeout=timedelta(seconds=90),
+    approval_poll=timedelta(milliseconds=250),
+    customer_wait_timeout=timedelta(seconds=20),
+    customer_wait_poll=timedelta(milliseconds=250),
+)
+MONTH_STEPS_DAYS = (8, 8, 8, 8)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What `syncline demo` was asked to do."""
+
+    database_url: str
+    state_dir: Path
+    seed: int = 7
+    scale: float = 1.0
+    weather: Weather = field(default_factory=Weather)
+    phase_timeout_s: float = 300.0
+    progress: bool = True
+
+
+def sandbox_options(options: DemoOptions, webhook_url: str) -> dict[str, dict[str, Any]]:
+    """Seed and behaviour of the three sandboxes for the demo (documented in docs/demo.md)."""
+    weather = options.weather
+    return {
+        "salesforce": {"seed_accounts": 12, "seed_products": 0, "seed_opportunities": 0},
+        "netsuite": {"approval_delay_s": 0.3, "approval_tick_s": 0.05},
+        "stripe": {
+            "rate_limit_per_second": 100,
+            "webhook_url": webhook_url,
+            "webhook_retry_delays_s": [0.2, 0.5, 1.0],
+            "webhook_timeout_s": 30.0,
+            "webhook_duplicate_rate": weather.webhook_duplicate_rate,
+            "webhook_reorder": weather.webhook_reorder,
+        },
+    }
+
+
+class Month:
+    """One run of the demo month against running sandboxes."""
+
+    def __init__(
+        self, options: DemoOptions, cluster: SandboxCluster, console: Console, inbox: WebhookInbox
+    ) -> None:
+        self.options = options
+        self.cluster = cluster
+        self.info = dict(cluster.info())
+        self.console = console
+        self.inbox = inbox
+        self.scenario: Scenario = build_scenario(options.seed, options.scale)
+        self.hands = Hands(self.info)
+        self.timings: dict[str, float] = {}
+        self.notes: list[str] = []
+        self.injected: dict[str, dict[str, int]] = {s: {} for s in SYSTEMS}
+        self.sf_ids: dict[str, str] = {}
+        self.runtime: Runtime | None = None
+        self.bars: PhaseBars | None = None
+        self.today = datetime.now(UTC).date()
+
+    # --- plumbing ------------------------------------------------------------------------------
+    @property
+    def rt(self) -> Runtime:
+        assert self.runtime is not None, "the runtime starts first"
+        return self.runtime
+
+    async def put_faults(self, system: str, plan: Mapping[str, Any]) -> None:
+        """Through the admin endpoint; the in-process injector's counts are kept before they reset."""
+        for kind, count in self.cluster.running[system].faults.injected.items():
+            self.injected[system][kind] = self.injected[system].get(kind, 0) + count
+        await self.hands.put_faults(system, plan)
+
+    def flows_now(self) -> dict[str, Any]:
+        return dict(self.rt.counters().as_dict()["flows"])
+
+    async def settle(self, description: str, flows: Sequence[str], expected: int, before: int) -> None:
+        """Wait for the engine to go idle, with a bar of this phase's settled transactions."""
+        assert self.bars is not None
+        task = self.bars.add(description, max(expected, 1))
+        deadline = time.monotonic() + self.options.phase_timeout_s
+        while True:
+            idle = await self.rt.run_until_idle(timeout_s=0.5)
+            counts = await asyncio.to_thread(self.flows_now)
+            done = settled(counts, flows) - before
+            waiting = sum(int((counts.get(n) or {}).get("waiting") or 0) for n in flows)
+            self.bars.update(task, completed=done, total=max(expected, done, 1), note=f"in flight {waiting}")
+            if idle:
+                return
+            if time.monotonic() > deadline:
+                self.notes.append(
+                    f"{description}: not idle after {self.options.phase_timeout_s:.0f} s; moved on"
+                )
+                return
+
+    def baseline(self, flows: Sequence[str]) -> int:
+        return settled(self.flows_now(), flows)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.monotonic() - started
+
+    # --- phases --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        settings = RuntimeSettings(database_url=self.options.database_url, flows=DEMO_FLOWS)
+        self.runtime = await Runtime.start(settings, self.info)
+        clock = await self.hands.stripe_call(
+            "POST",
+            "/v1/test_helpers/test_clocks",
+            {"frozen_time": str(int(time.time())), "name": "demo month"},
+        )
+        self.clock_id = str(clock["id"])
+        self.clock_time = int(clock["frozen_time"])
+        bad_payers = {a.key for a in self.scenario.accounts if a.bad_payer}
+        billing: Any = self.rt.billing
+        billing.sink = ClockedBillingSink(billing.sink, clock_id=self.clock_id, bad_payers=bad_payers)
+        self.inbox.deliver = self.rt.ingest_stripe_events
+
+    async def catalog(self) -> None:
+        flows = ("catalog",)
+        for index, version in enumerate(PRICE_VERSIONS):
+            for product in self.scenario.products:
+                body: dict[str, Any] = {"basePrice": float(product.prices[index])}
+                if not product.seeded:
+                    body.update(
+                        {
+                            "displayName": product.name,
+                            "salesDescription": product.name,
+                            "isInactive": not product.active,
+                            "subsidiary": {"items": [{"id": "1"}, {"id": "2"}, {"id": "3"}]},
+                            "includeChildren": True,
+                        }
+                    )
+                await self.hands.put_item(product.sku, body)
+            before = self.baseline(flows)
+            released = await self.rt.release_catalog(version)
+            accepted = len(released.accepted) if released is not None else 0
+            await self.settle(f"catalog release {version}", flows, accepted, before)
+
+    async def accounts(self, *, late: bool) -> int:
+        chosen = [a for a in self.scenario.accounts if a.late == late]
+        records = [
+            {
+                "Name": a.name,
+                "Website": f"https://{a.domain}",
+                "Syncline_Id__c": a.key,
+                "Legal_Entity__c": "Syncline GmbH" if a.country == "DE" else "Syncline Inc.",
+                "BillingCountry": a.country,
+            }
+            for a in chosen
+        ]
+        ids = await self.hands.sf_create("Account", records)
+        self.sf_ids.update({a.key: i for a, i in zip(chosen, ids, strict=True)})
+        result = await self.rt.ingest([customer_event(a, self.sf_ids[a.key]) for a in chosen])
+        return len(result.accepted)
+
+    async def deals(self) -> int:
+        deals = self.scenario.deals
+        close = self.today.isoformat()
+        opps = await self.hands.sf_create(
+            "Opportunity",
+            [
+                {
+                    "Name": f"{self.scenario.account(d.account_key).name[:90]} - {d.key}",
+                    "AccountId": self.sf_ids[d.account_key],
+                    "StageName": "Closed Won",
+                    "CloseDate": close,
+                    "Type": "New Business",
+                    "Syncline_Id__c": d.opportunity_key,
+                }
+                for d in deals
+            ],
+        )
+        quotes = await self.hands.sf_create(
+            "Quote",
+            [
+                {
+                    "Name": f"Q-{d.key} {d.pricing_version}",
+                    "OpportunityId": o,
+                    "Status": "Approved",
+                    "ExpirationDate": close,
+                }
+                for d, o in zip(deals, opps, strict=True)
+            ],
+        )
+        orders = await self.hands.sf_create(
+            "Order",
+            [
+                {
+                    "AccountId": self.sf_ids[d.account_key],
+                    "EffectiveDate": close,
+                    "Status": "Draft",
+                    "OpportunityId": o,
+                    "QuoteId": q,
+                    "Syncline_Id__c": d.order_key,
+                }
+                for d, o, q in zip(deals, opps, quotes, strict=True)
+            ],
+        )
+        events = [order_event(d, self.scenario, o, self.today) for d, o in zip(deals, orders, strict=True)]
+        result = await self.rt.ingest(events)
+        return len(result.accepted)
+
+    async def conflict_by_hand(self, deal: DemoDeal) -> None:
+        """The billing admin edits one subscription directly in Stripe (it will cancel at period end)."""
+        stripe = await self.hands.snapshot("stripe")
+        for subscription_id, subscription in stripe.get("objects", {}).get("subscription", {}).items():
+            if (subscription.get("metadata") or {}).get("order_id") == deal.order_key:
+                await self.hands.stripe_call(
+                    "POST", f"/v1/subscriptions/{subscription_id}", {"cancel_at_period_end": "true"}
+                )
+                return
+        self.notes.append(f"amendment conflict not staged: {deal.order_key} has no billing subscription")
+
+    async def amendments(self) -> int:
+        for amendment in self.scenario.amendments:
+            if amendment.problem is Problem.AMENDMENT_CONFLICT:
+                await self.conflict_by_hand(self.scenario.deal(amendment.deal_key))
+        events = [amendment_event(a, self.scenario, self.today) for a in self.scenario.amendments]
+        result = await self.rt.ingest(events)
+        return len(result.accepted)
+
+    async def billing_month(self) -> None:
+        flows = ("invoice_status",)
+        stripe_app: Any = self.cluster.running["stripe"].app
+        before = self.baseline(flows)
+        for days in MONTH_STEPS_DAYS:
+            self.clock_time += days * 86400
+            await self.hands.stripe_call(
+                "POST",
+                f"/v1/test_helpers/test_clocks/{self.clock_id}/advance",
+                {"frozen_time": str(self.clock_time)},
+            )
+            await asyncio.to_thread(stripe_app.wait_webhooks_idle, 60.0)
+            await self.settle(f"billing: clock +{days} days", flows, 0, before)
+            before = self.baseline(flows)
+        gap = await self.rt.poll_stripe()
+        if gap.accepted:
+            self.notes.append(
+                f"gap-fill read found {len(gap.accepted)} billing events the webhooks had not delivered"
+            )
+        await self.settle("billing: gap-fill", flows, len(gap.accepted), before)
+
+    async def run(self) -> DemoReport:
+        weather = FaultWeather(self.put_faults, self.options.weather, self.options.seed)
+        with PhaseBars(self.console, enabled=self.options.progress) as bars:
+            self.bars = bars
+            with self.timed("start"):
+                await self.start()
+            try:
+                with self.timed("catalog"):
+                    await self.catalog()
+                await weather.start()
+                with self.timed("accounts"):
+                    before = self.baseline(("customer",))
+                    accepted = await self.accounts(late=False)
+                    await self.settle("accounts -> customer flow", ("customer",), accepted, before)
+                with self.timed("deals"):
+                    flows = ("customer", "order_booking")
+                    before = self.baseline(flows)
+                    accepted = await self.accounts(late=True) + await self.deals()
+                    await self.settle("closed-won deals -> order booking", flows, accepted, before)
+                with self.timed("amendments"):
+                    before = self.baseline(("subscription_amendment",))
+                    accepted = await self.amendments()
+                    await self.settle("amendments", ("subscription_amendment",), accepted, before)
+                with self.timed("billing"):
+                    await self.billing_month()
+                await weather.stop()
+                with self.timed("drain"):
+                    await self.settle(
+                        "exception records to Salesforce",
+                        ("exception_raised",),
+                        0,
+                        self.baseline(("exception_raised",)),
+                    )
+            finally:
+                await weather.stop()
+        self.bursts = dict(weather.bursts)
+        return await self.conclude()
+
+    async def conclude(self) -> DemoReport:
+        counters = self.rt.counters().as_dict()
+        snapshots = {system: await self.hands.snapshot(system) for system in SYSTEMS}
+        check = check_month(snapshots, external_id=external_id_for)
+        return DemoReport(
+            flows=counters["flows"],
+            api_calls=counters["api_calls"],
+            check=check,
+            scenario=scenario_summary(self.scenario),
+            faults={
+                "weather": self.options.weather.__dict__,
+                "injected": self.injected,
+                "throttle_bursts": self.bursts,
+            },
+            webhooks=self.inbox.as_dict(),
+            timings_s=self.timings,
+            ledger=self.options.database_url,
+            notes=self.notes,
+        )
+
+    async def close(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+        await self.hands.aclose()
+
+
+def scenario_summary(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "seed": scenario.seed,
+        "scale": scenario.scale,
+        "accounts": len(scenario.accounts),
+        "existing_erp_customers_under_name_variants": sum(1 for a in scenario.accounts if a.existing_erp),
+        "products": len(scenario.products),
+        "price_versions": list(PRICE_VERSIONS),
+        "deals": len(scenario.deals),
+        "amendments": len(scenario.amendments),
+        "bad_payers": sum(1 for a in scenario.accounts if a.bad_payer),
+        "planted_problems": dict(sorted(scenario.planted.items())),
+    }
+
+
+async def _month(options: DemoOptions, cluster: SandboxCluster, console: Console, sock: Any) -> DemoReport:
+    inbox = WebhookInbox()
+    server = WebhookServer(sock, str(cluster.info()["stripe"]["webhook_secret"]), inbox)
+    await server.start()
+    month = Month(options, cluster, console, inbox)
+    try:
+        return await month.run()
+    finally:
+        await month.close()
+        await server.stop()
+
+
+def run_month(options: DemoOptions, console: Console) -> DemoReport:
+    """Start the sandboxes, run the month, stop everything; the report of what happened."""
+    sock = reserve_port()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
+    started = time.monotonic()
+    try:
+        with sandboxes_in_thread(
+            list(SYSTEMS),
+            state_dir=options.state_dir,
+            seed=options.seed,
+            options=sandbox_options(options, url_of(sock)),
+        ) as cluster:
+            report = asyncio.run(_month(options, cluster, console, sock))
+    finally:
+        sys.setswitchinterval(interval)
+        sock.close()
+    report.timings_s["total"] = time.monotonic() - started
+    return report
+
+
+Runner = Callable[[DemoOptions, Console], Awaitable[DemoReport]]
+
+__all__ = ["DEMO_FLOWS", "DemoOptions", "Month", "run_month", "sandbox_options", "scenario_summary"]
