@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flows_kit import SANDBOX_OPTIONS, Hands
 
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
-from flows_kit import SANDBOX_OPTIONS, Hands
 
 FAST_FLOWS = FlowSettings(
     approval_timeout=timedelta(seconds=30),

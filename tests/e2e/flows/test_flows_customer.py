@@ -3,30 +3,10 @@ with the ids written back — and our own write-back never comes back as a chang
 
 from __future__ import annotations
 
-from typing import Any
-
-from flows_kit import Hands, customer_event, unique
+from flows_kit import Hands, customer_event, records, unique
 
 from syncline.contracts import TaxRegistration, TaxScheme
 from syncline.runtime import Runtime
-
-
-def _records(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """Records of one type in a sandbox snapshot, whatever the nesting."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == kind and isinstance(value, dict):
-                    found.extend(v for v in value.values() if isinstance(v, dict))
-                elif key == kind and isinstance(value, list):
-                    found.extend(v for v in value if isinstance(v, dict))
-                else:
-                    walk(value)
-
-    walk(snapshot)
-    return found
 
 
 async def test_account_becomes_erp_and_billing_customer_and_echo_does_not_loop(
@@ -45,7 +25,7 @@ async def test_account_becomes_erp_and_billing_customer_and_echo_does_not_loop(
     assert account["ERP_Customer_Id__c"]
     assert str(account["Billing_Customer_Id__c"]).startswith("cus_")
     assert account["Sync_Error__c"] is None
-    netsuite = _records(hands.snapshot("netsuite"), "customer")
+    netsuite = records(hands.snapshot("netsuite"), "customer")
     ours = [c for c in netsuite if c.get("companyName") == name]
     assert len(ours) == 1 and str(ours[0]["id"]) == account["ERP_Customer_Id__c"]
 
@@ -78,7 +58,7 @@ async def test_invalid_vat_is_an_exception_in_three_places(runtime: Runtime, han
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Error"
     assert "INVALID_TAX_ID" in account["Sync_Error__c"]
-    assert not _records(hands.snapshot("netsuite"), "customer") or all(
+    assert not records(hands.snapshot("netsuite"), "customer") or all(
         c.get("companyName") != f"Bad Vat {key[-8:]} GmbH"
-        for c in _records(hands.snapshot("netsuite"), "customer")
+        for c in records(hands.snapshot("netsuite"), "customer")
     )
