@@ -62,3 +62,41 @@ async def test_invalid_vat_is_an_exception_in_three_places(runtime: Runtime, han
         c.get("companyName") != f"Bad Vat {key[-8:]} GmbH"
         for c in records(hands.snapshot("netsuite"), "customer")
     )
+
+
+async def test_existing_erp_customer_is_linked_and_a_duplicate_account_goes_to_review(
+    runtime: Runtime, hands: Hands
+) -> None:
+    first, second = unique("globex"), unique("globex")
+    erp_before = len(records(hands.snapshot("netsuite"), "customer"))
+    sf_first = hands.create_account(first, "Globex Corp", website="https://www.globex.example")
+    await runtime.ingest(
+        [customer_event(first, "Globex Corp", website="globex.example", salesforce_id=sf_first)]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    linked = hands.account(first)
+    assert linked["Sync_Status__c"] == "Synced"  # linked to the ERP's Globex Corporation, not created
+    assert len(records(hands.snapshot("netsuite"), "customer")) == erp_before
+
+    sf_second = hands.create_account(second, "Globex Corporation", website="https://globex.example")
+    await runtime.ingest(
+        [customer_event(second, "Globex Corporation", website="globex.example", salesforce_id=sf_second)]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert runtime.counters().flows["customer"].exceptions == {"DUPLICATE_ACCOUNT": 1}
+    [shown] = hands.exceptions_for(second)
+    assert (shown["Reason_Code__c"], shown["Owner_Role__c"]) == ("DUPLICATE_ACCOUNT", "data_steward")
+    assert runtime.reviews.open_items()  # the steward sees the candidates
+    assert len(records(hands.snapshot("netsuite"), "customer")) == erp_before  # never a guess
+
+
+async def test_erp_rejection_is_held_with_its_reason(runtime: Runtime, hands: Hands) -> None:
+    key = unique("deny")
+    name = f"Sanctioned Trading {key[-8:]} Ltd"
+    sf_id = hands.create_account(key, name, website=f"{key}.example")
+    await runtime.ingest([customer_event(key, name, website=f"{key}.example", salesforce_id=sf_id)])
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert runtime.counters().flows["customer"].exceptions == {"CUSTOMER_REJECTED": 1}
+    account = hands.account(key)
+    assert account["Sync_Status__c"] == "Error" and "CUSTOMER_REJECTED" in account["Sync_Error__c"]
+    assert account["ERP_Customer_Id__c"] is None
