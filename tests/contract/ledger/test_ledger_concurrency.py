@@ -100,3 +100,42 @@ def test_concurrent_claimers_keep_per_key_order_and_never_double_claim(ledger: S
     assert not any(thread.is_alive() for thread in threads)
     assert dict(referee.applied) == expected
     assert ledger.count_deliveries("booking")[DeliveryStatus.DONE] == len(batch)
+
+
+def test_concurrent_intakes_store_each_event_once_with_one_sequence_per_key(ledger: SqlLedger) -> None:
+    events = [event(f"e{i}", f"key-{i % 7}") for i in range(140)]
+    results: list[tuple[set[str], set[str]]] = []
+    errors: list[str] = []
+
+    def intake(seed: int) -> None:
+        rng = random.Random(seed)
+        mine = events[:]
+        rng.shuffle(mine)
+        appended: set[str] = set()
+        duplicates: set[str] = set()
+        try:
+            for start in range(0, len(mine), 20):
+                result = ledger.append_events(mine[start : start + 20], ["booking"])
+                appended.update(result.appended_ids)
+                duplicates.update(result.duplicates)
+        except Exception as error:
+            errors.append(repr(error))
+        results.append((appended, duplicates))
+
+    threads = [threading.Thread(target=intake, args=(seed,)) for seed in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    winners = [event_id for appended, _ in results for event_id in appended]
+    assert sorted(winners) == sorted(e.event_id for e in events), "each event appended exactly once"
+    assert ledger.count_events() == len(events)
+    assert len(ledger.list_deliveries(limit=1000)) == len(events)
+    stored = [ledger.get_event(e.event_id) for e in events]
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for item in stored:
+        assert item is not None
+        by_key[item.ordering_key].append(item.key_seq)
+    assert all(len(seqs) == len(set(seqs)) for seqs in by_key.values())
