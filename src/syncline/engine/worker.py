@@ -165,7 +165,7 @@ class Worker:
         worker_id, lease_s = self.config.worker_id, self.config.lease_s
 
         def claim(session: SqlSession) -> tuple[list[ClaimedDelivery], dict[str, dict[int, StepRecord]]]:
-            items = session.claim_next_per_key(consumer, worker_id, limit, lease_s)
+            items = session.claim_heads(consumer, worker_id, limit, lease_s)
             ids = [transaction_id(flow_name, item.event.event_id) for item in items]
             return items, session.steps_of_many(ids) if items else {}
 
