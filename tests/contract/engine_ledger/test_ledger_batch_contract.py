@@ -142,3 +142,21 @@ def test_claim_heads_and_complete_leases_match_the_plain_operations(any_ledger: 
     with any_ledger.transaction() as session:
         (nxt,) = [c for c in session.claim_heads("flow", "w1", 100, 30) if c.delivery.ordering_key == key]
     assert nxt.event.event_id == f"1-{key}"
+
+
+def test_key_sequences_of_a_mixed_batch_continue_per_key_across_batches(any_ledger: SqlLedger) -> None:
+    run = uuid.uuid4().hex
+    keys = [f"b{run}", f"a{run}", f"b{run}", f"c{run}", f"a{run}"]
+
+    def batch(tag: str) -> list[NewEvent]:
+        return [
+            NewEvent(
+                f"{tag}{n}-{run}", "syncline.order.accepted.v1", "urn:syncline:netsuite:default", "s", key, {}
+            )
+            for n, key in enumerate(keys)
+        ]
+
+    first = any_ledger.append_events(batch("x"), [])
+    second = any_ledger.append_events(batch("y"), [])
+    sequences = [item.key_seq for item in first.appended + second.appended]
+    assert sequences == [1, 1, 2, 1, 2, 3, 3, 4, 2, 4]
