@@ -187,14 +187,14 @@ class BatchOperations(QueueOperations):
         """Write or overwrite many journal lines; the last line given for a step wins."""
         if not records:
             return
-        at = self._now(now)
+        recorded = self._stamp(self._now(now))
         latest: dict[tuple[str, int], dict[str, Any]] = {}
         for record in records:
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
-            latest[(record.transaction_id, record.step_no)] = self._step_row(record, at)
-        # The hottest statement of the engine (one row per saga step), so it goes to the driver's
-        # executemany directly: SQLAlchemy's per-value bind processing cost more than the database.
+            latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
+        # The hottest statement of the engine (one row per saga step), so it goes to the driver
+        # directly: SQLAlchemy's per-value bind processing cost more than the database.
         params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
         if self._postgres:
             sql = (
@@ -214,7 +214,7 @@ class BatchOperations(QueueOperations):
     def _postgres(self) -> bool:
         return self.flavor.name != "sqlite"
 
-    def _step_row(self, record: StepRecord, at: datetime) -> dict[str, Any]:
+    def _step_row(self, record: StepRecord, recorded: datetime | str | None) -> dict[str, Any]:
         return {
             "transaction_id": record.transaction_id,
             "step_no": record.step_no,
@@ -230,7 +230,7 @@ class BatchOperations(QueueOperations):
             "error_message": record.error_message,
             "started_at": self._stamp(record.started_at, "started_at"),
             "finished_at": self._stamp(record.finished_at, "finished_at"),
-            "recorded_at": self._stamp(at),
+            "recorded_at": recorded,
         }
 
     def _stamp(self, value: datetime | None, name: str = "now") -> datetime | str | None:
