@@ -213,7 +213,22 @@ class Worker:
         tx = transaction_id(claimed.delivery.consumer, claimed.event.event_id)
         pending_start = [item for item in self.journal.take_final(tx) if isinstance(item, TransactionStart)]
         error_class, message = str(error.error_class), str(error)[:2000]
-        log.warning("step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts)
+        try:
+            await self._record_failure(claimed, tx, error, (error_class, message, traceparent), pending_start)
+        finally:  # logged after the ledger has it: a broken log sink must not lose the outcome
+            log.warning(
+                "step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts
+            )
+
+    async def _record_failure(
+        self,
+        claimed: ClaimedDelivery,
+        tx: str,
+        error: SynclineError,
+        described: tuple[str, str, str],
+        pending_start: list[TransactionStart],
+    ) -> None:
+        error_class, message, traceparent = described
         if isinstance(error, BusinessRejection | ConflictError):
             consumers = self.registry.consumers_for("syncline.sync.exception.raised.v1")
 
