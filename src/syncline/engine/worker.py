@@ -132,6 +132,8 @@ class Worker:
     async def drain(self) -> WorkerStats:
         """Run until nothing is due and nothing is in flight (tests and batch jobs)."""
         self.committer.start()
+        stop = asyncio.Event()
+        heartbeat = asyncio.create_task(self._every(self.config.heartbeat_every_s, self._heartbeat, stop))
         try:
             while True:
                 claimed = await self._claim_if_room()
@@ -141,7 +143,8 @@ class Worker:
                     self._progress.clear()
                     await self._progress.wait()
         finally:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            stop.set()
+            await asyncio.gather(*self._tasks.values(), heartbeat, return_exceptions=True)
             await self.committer.close()
 
     async def _claim_if_room(self) -> list[ClaimedDelivery]:
