@@ -223,3 +223,27 @@ def test_composite_graph_commits_each_graph_alone(sf: Salesforce, sf_info: dict[
     assert (
         sf.Account.get(child)["ParentId"] == answer[0]["graphResponse"]["compositeResponse"][0]["body"]["id"]
     )
+
+
+def test_lost_upsert_race_is_duplicate_value_and_a_retry_updates(sf: Salesforce, http: httpx.Client) -> None:
+    armed = http.post(
+        "/__admin/races", json={"object": "Account", "field": "Syncline_Id__c", "value": "RACE-1"}
+    )
+    assert armed.status_code == 200
+    record = [{"attributes": {"type": "Account"}, "Syncline_Id__c": "RACE-1", "Name": "Racer"}]
+    lost = sf.restful("composite/sobjects/Account/Syncline_Id__c", method="PATCH", json={"records": record})
+    assert lost[0]["success"] is False and lost[0]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
+    retried = sf.restful(
+        "composite/sobjects/Account/Syncline_Id__c", method="PATCH", json={"records": record}
+    )
+    assert retried[0]["success"] is True and retried[0]["created"] is False
+    assert sf.query("SELECT Id FROM Account WHERE Syncline_Id__c = 'RACE-1'")["totalSize"] == 1
+
+
+def test_collections_item_of_unknown_type(sf: Salesforce) -> None:
+    records = [
+        {"attributes": {"type": "Nope__c"}, "Name": "x"},
+        {"attributes": {"type": "Account"}, "Name": "Typed"},
+    ]
+    results = sf.restful("composite/sobjects", method="POST", json={"records": records})
+    assert results[0]["errors"][0]["statusCode"] == "INVALID_TYPE" and results[1]["success"] is True

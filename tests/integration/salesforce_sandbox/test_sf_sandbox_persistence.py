@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sf_sandbox_helpers import client_credentials_token
 
-from syncline.sandbox.runner import sandboxes_in_thread
+from syncline.sandbox.runner import prepare_cluster, sandboxes_in_thread
 from syncline.sandbox.salesforce import SalesforceSandbox
+from syncline.sandbox.salesforce.schema import DEFAULT_SCHEMA_FILE
 
 
 def _client(info: dict[str, Any]) -> httpx.Client:
@@ -87,8 +89,6 @@ def test_seeded_org_has_hierarchies_price_books_and_quotes_ready_to_close(tmp_pa
 
 
 def test_info_entry_has_the_agreed_keys(tmp_path: Path) -> None:
-    from syncline.sandbox.runner import prepare_cluster
-
     cluster, servers = prepare_cluster(["salesforce"], state_dir=tmp_path, ports={"salesforce": 0})
     try:
         cluster.write_info(tmp_path / "info.json")
@@ -103,3 +103,34 @@ def test_info_entry_has_the_agreed_keys(tmp_path: Path) -> None:
     assert (
         entry["integration_user_id"].startswith("005") and entry["audience"] == "https://login.salesforce.com"
     )
+
+
+def test_frozen_clock_and_custom_schema_file(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        DEFAULT_SCHEMA_FILE.read_text().replace(
+            "      Tax_Region__c: {type: string, length: 40}",
+            "      Tax_Region__c: {type: string, length: 40}\n"
+            "      Credit_Limit__c: {type: currency, scale: 2}",
+        )
+    )
+    options = {"salesforce": {"frozen_at": "2026-02-03T04:05:06+00:00", "schema_file": str(schema)}}
+    with sandboxes_in_thread(["salesforce"], state_dir=tmp_path, seed=2, options=options) as cluster:
+        info = cluster.info()
+        sf_info = info["salesforce"]
+        with _client(info) as http:
+            headers = {"Authorization": f"Bearer {client_credentials_token(http, sf_info)}"}
+            base = f"/services/data/v{sf_info['api_version']}"
+            body = {"Name": "Limited", "Credit_Limit__c": 5000}
+            created = http.post(f"{base}/sobjects/Account", json=body, headers=headers).json()["id"]
+            record = http.get(f"{base}/sobjects/Account/{created}", headers=headers).json()
+    assert record["Credit_Limit__c"] == 5000.0
+    assert record["CreatedDate"] == "2026-02-03T04:05:06.000+0000"
+
+
+def test_unknown_options_are_refused_by_name(tmp_path: Path) -> None:
+    with (
+        pytest.raises(ValueError, match="unknown salesforce sandbox options \\['daily_limit'\\]"),
+        sandboxes_in_thread(["salesforce"], state_dir=tmp_path, options={"salesforce": {"daily_limit": 5}}),
+    ):
+        pass

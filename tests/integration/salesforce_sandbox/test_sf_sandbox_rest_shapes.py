@@ -357,3 +357,10 @@ def test_child_relationship_subqueries(api: httpx.Client) -> None:
         "relationshipName": "Contacts",
         "cascadeDelete": False,
     } in describe["childRelationships"]
+
+
+def test_http_method_override(api: httpx.Client) -> None:
+    record = api.post("sobjects/Account", json={"Name": "Override"}).json()["id"]
+    patched = api.post(f"sobjects/Account/{record}", params={"_HttpMethod": "PATCH"}, json={"Phone": "42"})
+    assert patched.status_code == 204
+    assert api.get(f"sobjects/Account/{record}").json()["Phone"] == "42"

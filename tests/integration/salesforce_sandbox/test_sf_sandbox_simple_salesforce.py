@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -79,3 +80,17 @@ def test_soap_login_helper(sf_info: dict[str, Any], requests_session: Any) -> No
             session=requests_session,
         )
     assert excinfo.value.code == "INVALID_LOGIN"
+
+
+def test_describe_custom_id_lookup_and_replication_helpers(sf: Salesforce) -> None:
+    assert any(o["name"] == "Sync_Exception__c" for o in sf.describe()["sobjects"])
+    fields = {f["name"] for f in sf.Order.describe()["fields"]}
+    assert {"ERP_Order_Id__c", "Invoice_Status__c", "Syncline_Id__c"} <= fields
+    sf.Contact.upsert("Syncline_Id__c/CON-HELPER", {"LastName": "Helper"})
+    assert sf.Contact.get_by_custom_id("Syncline_Id__c", "CON-HELPER")["LastName"] == "Helper"
+    now = dt.datetime.now(dt.UTC)
+    changed = sf.Contact.updated(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
+    assert sf.Contact.get_by_custom_id("Syncline_Id__c", "CON-HELPER")["Id"] in changed["ids"]
+    assert (
+        sf.Contact.deleted(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))["deletedRecords"] == []
+    )

@@ -34,8 +34,10 @@ def test_corrupted_ids_are_rejected() -> None:
 
 
 def test_factory_is_deterministic_per_seed() -> None:
-    first = [ids.IdFactory(5).new("001") for _ in range(1)]
-    assert first == [ids.IdFactory(5).new("001")]
+    factory, twin = ids.IdFactory(5), ids.IdFactory(5)
+    run = [factory.new("001") for _ in range(3)]
+    assert run == [twin.new("001") for _ in range(3)]
+    assert len(set(run)) == 3 and all(ids.is_valid_id(i) and len(i) == 18 for i in run)
     assert ids.IdFactory(5).new("001") != ids.IdFactory(6).new("001")
 
 

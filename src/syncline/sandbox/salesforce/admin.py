@@ -41,6 +41,7 @@ class AdminHooks:
             Route("/__admin/validation-rules", self._rules, methods=["GET", "POST", "DELETE"]),
             Route("/__admin/refresh-token", self._refresh_token, methods=["POST"]),
             Route("/__admin/locks", self._locks, methods=["POST"]),
+            Route("/__admin/races", self._races, methods=["POST"]),
             Route("/__admin/undelete", self._undelete, methods=["POST"]),
             Route("/__admin/cdc/gap", self._gap, methods=["POST"]),
         ]
@@ -75,6 +76,16 @@ class AdminHooks:
         body = await request.json()
         self.sandbox.store.lock_row(str(body["record_id"]), int(body.get("failures", 1)))
         return _json({"locked": body["record_id"], "failures": int(body.get("failures", 1))})
+
+    async def _races(self, request: Request) -> Response:
+        """Stage a lost upsert race on an external id (see Store.arm_race)."""
+        body = await request.json()
+        winner = CallContext(self.sandbox.ui_user.id, self.sandbox.api_version, client="other-integration")
+        try:
+            self.sandbox.store.arm_race(str(body["object"]), str(body["field"]), str(body["value"]), winner)
+        except SalesforceError as exc:
+            return _json(exc.rest_body(), exc.status)
+        return _json({"armed": [body["object"], body["field"], body["value"]]})
 
     async def _undelete(self, request: Request) -> Response:
         """Restore a record from the recycle bin as the UI user would (publishes an UNDELETE event)."""

@@ -343,7 +343,7 @@ class SalesforceSandbox:
             return _json(exc.rest_body(), exc.status, {"Sforce-Limit-Info": self.usage.header()})
         context = CallContext(user.id, version, _client_name(request.headers.get("sforce-call-options", "")))
         api_request = ApiRequest(
-            method=request.method,
+            method=_effective_method(request),
             path=path,
             version=version,
             context=context,
@@ -410,6 +410,12 @@ async def _form(request: Request) -> dict[str, str]:
     """An urlencoded form body (parsed here: Starlette's form parser needs an extra package)."""
     fields = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     return {key: values[0] for key, values in fields.items()}
+
+
+def _effective_method(request: Request) -> str:
+    """POST with `?_HttpMethod=PATCH` (or DELETE) stands for that method, for clients without PATCH."""
+    override = request.query_params.get("_HttpMethod", "").upper()
+    return override if request.method == "POST" and override in ("PATCH", "DELETE") else request.method
 
 
 def _client_name(call_options: str) -> str:

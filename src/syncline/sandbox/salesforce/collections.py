@@ -80,12 +80,15 @@ class CollectionsResource:
             raise _too_many()
         return records, bool(body.get("allOrNone", False))
 
-    @staticmethod
-    def _type_of(record: dict[str, Any]) -> str:
-        object_name = (record.get("attributes") or {}).get("type") if isinstance(record, dict) else None
+    def _type_of(self, record: dict[str, Any]) -> str:
+        attributes = record.get("attributes") if isinstance(record, dict) else None
+        object_name = attributes.get("type") if isinstance(attributes, dict) else None
         if not object_name:
             raise SalesforceError(400, "INVALID_TYPE", "Must send a concrete entity type.", [])
-        return str(object_name)
+        obj = self.store.schema.object(str(object_name))
+        if obj is None:
+            raise errors.invalid_type(str(object_name))
+        return obj.name
 
     def create(self, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
         records, all_or_none = self._records(request)

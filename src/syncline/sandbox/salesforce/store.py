@@ -93,6 +93,7 @@ class Store:
         self._tx_counter = 0
         self.capture_changes = True
         self.locks: dict[str, int] = {}
+        self.races: dict[tuple[str, str, str], CallContext] = {}
 
     # ---- transactions -------------------------------------------------------------------------
 
@@ -291,7 +292,8 @@ class Store:
             changed = [
                 name
                 for name in obj.fields
-                if name not in SYSTEM_FIELDS_IN_EVENTS and record.get(name) != old.get(name)
+                if name not in SYSTEM_FIELDS_IN_EVENTS
+                and (record.get(name) != old.get(name) or name == "LastModifiedDate")
             ]
             nulled = [name for name in changed if record.get(name) is None]
             tx.changes.append(
@@ -364,7 +366,37 @@ class Store:
             if matches:
                 self.update(obj.name, matches[0], body, from_csv=from_csv)
                 return matches[0], False
+            self._lose_armed_race(obj, fdef, value, body, from_csv)
             return self.create(obj.name, {**body, fdef.name: value}, from_csv=from_csv), True
+
+    def arm_race(self, object_name: str, field_name: str, value: str, winner: CallContext) -> None:
+        """Make the next upsert that would create `value` lose a race to `winner`.
+
+        Two integrations upserting one new key at once: Salesforce lets one create the record and
+        answers the other DUPLICATE_VALUE; retrying the loser as an upsert then updates. The
+        sandbox serialises requests, so the race is staged: the winner's insert (same values)
+        commits in its own transaction just before the armed upsert, which then fails.
+        """
+        with self.lock:
+            obj = self.object(object_name)
+            fdef = obj.field(field_name)
+            if fdef is None or not fdef.external_id:
+                raise errors.not_found(f"{field_name} is not an external id on {obj.name}")
+            self.races[(obj.name, fdef.name, value.lower())] = winner
+
+    def _lose_armed_race(
+        self, obj: ObjectDef, fdef: FieldDef, value: str, body: dict[str, Any], from_csv: bool
+    ) -> None:
+        winner = self.races.pop((obj.name, fdef.name, value.lower()), None)
+        if winner is None:
+            return
+        outer, self._current = self._current, None
+        try:
+            with self.transaction(winner):
+                winner_id = self.create(obj.name, {**body, fdef.name: value}, from_csv=from_csv)
+        finally:
+            self._current = outer
+        raise errors.duplicate_value(fdef.name, winner_id)
 
     def _upsert_by_id(
         self, obj: ObjectDef, value: str, values: dict[str, Any], from_csv: bool
