@@ -385,3 +385,17 @@ async def test_item_master_reads_as_canonical_products(client: NetSuiteClient) -
     assert by_sku["SKU-0001"].id == "SKU-0001" and by_sku["SKU-0001"].external_ids["netsuite"].isdigit()
     active = await NetSuiteSource(client).list_products(include_inactive=False)
     assert "SKU-0013" not in {p.sku for p in active} and len(active) == len(products) - 1
+
+
+async def test_retrying_an_entered_order_stays_idempotent_after_a_credit_hold(
+    sink: NetSuiteSink, client: NetSuiteClient, sandbox: httpx.AsyncClient
+) -> None:
+    customer_id = await approved_customer(sink, sandbox)
+    entered = order(customer_id)
+    first = await sink.create_sales_order(entered)
+    internal = (await sink.customer_approval(customer_id)).internal_id
+    await client.update_record("customer", internal, {"creditHoldOverride": {"id": "ON"}})
+    assert (await sink.create_sales_order(entered)).internal_id == first.internal_id
+    with pytest.raises(BusinessRejection) as caught:
+        await sink.create_sales_order(order(customer_id))
+    assert caught.value.reason_code == "credit_hold"

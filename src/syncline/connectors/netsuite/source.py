@@ -99,19 +99,24 @@ async def fetch_changes(
 ) -> tuple[list[RecordChange], Checkpoint]:
     """Changes after `checkpoint` (at most `page_size`) and the checkpoint that follows them."""
     extra = ("type",) if table == "transaction" else ()
+    query = changes_query(table, checkpoint, extra)
     limit = min(1000, page_size + len(checkpoint.seen_ids))
-    page = await client.suiteql_page(changes_query(table, checkpoint, extra), limit=limit)
     changes: list[RecordChange] = []
-    for row in page.items:
-        modified = dt.datetime.strptime(row["modified"], _PY_TIMESTAMP).replace(tzinfo=dt.UTC)
-        if modified == checkpoint.modified_at and row["id"] in checkpoint.seen_ids:
-            continue
-        changes.append(
-            RecordChange(table, row["id"], row.get("externalid"), modified, row.get("type"), dict(row))
-        )
-        if len(changes) == page_size:
-            break
-    return changes, advance(checkpoint, changes)
+    offset = 0
+    while True:  # more pages only when a crowded second fills whole pages with rows already seen
+        page = await client.suiteql_page(query, limit=limit, offset=offset)
+        for row in page.items:
+            modified = dt.datetime.strptime(row["modified"], _PY_TIMESTAMP).replace(tzinfo=dt.UTC)
+            if modified == checkpoint.modified_at and row["id"] in checkpoint.seen_ids:
+                continue
+            changes.append(
+                RecordChange(table, row["id"], row.get("externalid"), modified, row.get("type"), dict(row))
+            )
+            if len(changes) == page_size:
+                return changes, advance(checkpoint, changes)
+        if changes or not page.has_more:
+            return changes, advance(checkpoint, changes)
+        offset += limit
 
 
 def advance(checkpoint: Checkpoint, changes: list[RecordChange]) -> Checkpoint:
