@@ -79,7 +79,7 @@ class NetSuiteSink:
             currency_id=await self.references.currency_id(customer.currency),
         )
         external_id = external_id_for(customer.id)
-        await self.client.upsert_record("customer", external_id, body)
+        await self.client.upsert_record("customer", external_id, body, replace=("addressBook",))
         return await self.customer_approval(customer.id)
 
     async def customer_approval(self, customer_id: str) -> ApprovalOutcome:
@@ -103,7 +103,7 @@ class NetSuiteSink:
             item_ids=await self.references.item_ids([line.product_sku for line in order.lines]),
         )
         external_id = external_id_for(order.id)
-        internal_id = await self.client.upsert_record("salesOrder", external_id, body)
+        internal_id = await self.client.upsert_record("salesOrder", external_id, body, replace=("item",))
         record = await self.client.get_record(
             "salesOrder", internal_id, fields=["tranId", "total", "orderStatus"]
         )

@@ -240,14 +240,15 @@ class NetSuiteSandbox:
             self.records.delete(record_type, key)
             return Response(status_code=204)
         body = await json_body(request)
+        replace = frozenset(filter(None, request.query_params.get("replace", "").split(",")))
         if request.method == "PUT":
             if not key.startswith("eid:"):
                 raise NetSuiteProblem(
                     405, "METHOD_NOT_ALLOWED", "PUT is supported only for upsert by eid:{externalId}."
                 )
-            record, _created = self.records.upsert(record_type, key[4:], body)
+            record, _created = self.records.upsert(record_type, key[4:], body, replace)
         else:
-            record = self.records.update(record_type, key, body)
+            record = self.records.update(record_type, key, body, replace)
         return self._located(record_type, record)
 
     async def _transform(self, request: Request) -> Response:

@@ -19,8 +19,10 @@ from syncline.sandbox.netsuite.problems import NetSuiteProblem
 from syncline.sandbox.netsuite.store import (
     ITEM_TYPES,
     READ_ONLY_TYPES,
+    SUBLISTS,
     TRANSACTION_TYPES,
     RecordStore,
+    merge_lines,
     ref_name,
 )
 
@@ -71,11 +73,18 @@ class RecordService:
             self._after_create(record_type, record)
             return record
 
-    def update(self, record_type: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update(
+        self, record_type: str, key: str, body: dict[str, Any], replace: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """PATCH: sent fields replace, null clears; sublists merge by `line` unless named in `replace`."""
         self._refuse_read_only_type(record_type)
         with self.store.lock:
             record = self.store.get(record_type, key)
-            merged = {**copy.deepcopy(record), **_writable(body)}
+            incoming = _writable(body)
+            for field in SUBLISTS & incoming.keys() - replace:
+                if isinstance(incoming[field], dict) and isinstance(record.get(field), dict):
+                    incoming[field] = merge_lines(record[field], incoming[field])
+            merged = {**copy.deepcopy(record), **incoming}
             merged = {k: v for k, v in merged.items() if v is not None}
             prepared = self._prepare(record_type, merged, record)
             changes = {k: v for k, v in prepared.items() if record.get(k) != v}
@@ -85,7 +94,9 @@ class RecordService:
                 self.approvals.start_pending(updated)  # a corrected customer is resubmitted
             return updated
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def upsert(
+        self, record_type: str, external_id: str, body: dict[str, Any], replace: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], bool]:
         """PUT eid:: update the record with that external id, or create it. Returns (record, created)."""
         if body.get("externalId") not in (None, external_id):
             raise NetSuiteProblem(
@@ -96,7 +107,7 @@ class RecordService:
             )
         with self.store.lock:
             if self.store.find(record_type, f"eid:{external_id}") is not None:
-                return self.update(record_type, f"eid:{external_id}", body), False
+                return self.update(record_type, f"eid:{external_id}", body, replace), False
             return self.create(record_type, {**body, "externalId": external_id}), True
 
     def delete(self, record_type: str, key: str) -> None:

@@ -127,12 +127,10 @@ class RecordStore:
             return record
 
     def update(self, record_type: str, record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        """PATCH semantics: fields sent replace, null clears, sublist lines merge by `line`."""
+        """Apply prepared changes: a value replaces the field, None clears it."""
         with self.lock:
             for field, value in changes.items():
-                if field in SUBLISTS and isinstance(value, dict) and field in record:
-                    record[field] = _merge_lines(record[field], value)
-                elif value is None:
+                if value is None:
                     record.pop(field, None)
                 else:
                     record[field] = copy.deepcopy(value)
@@ -226,7 +224,8 @@ def ref_name(record_type: str, record: dict[str, Any]) -> str:
     return str(record["id"])
 
 
-def _merge_lines(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+def merge_lines(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """PATCH without `replace`: lines with a known `line` are updated, the others are added."""
     lines = {int(line["line"]): line for line in current.get("items", []) if "line" in line}
     next_line = max(lines, default=0) + 1
     for line in incoming.get("items", []):
@@ -248,6 +247,7 @@ __all__ = [
     "RecordStore",
     "canonical_type",
     "iso",
+    "merge_lines",
     "parse_iso",
     "ref_name",
 ]
