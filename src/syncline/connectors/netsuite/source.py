@@ -69,6 +69,7 @@ class RecordChange:
     external_id: str | None
     modified_at: dt.datetime
     record_type: str | None = None
+    committed_by: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,7 +86,13 @@ def changes_query(table: str, checkpoint: Checkpoint, extra_columns: tuple[str, 
     if table not in FEED_TABLES:
         raise ValueError(f"no change feed for table {table!r}; choose from {', '.join(FEED_TABLES)}")
     columns = ", ".join(
-        ["id", "externalid", f"TO_CHAR(lastmodifieddate, '{TIMESTAMP_FORMAT}') AS modified", *extra_columns]
+        [
+            "id",
+            "externalid",
+            f"TO_CHAR(lastmodifieddate, '{TIMESTAMP_FORMAT}') AS modified",
+            "lastmodifiedby",
+            *extra_columns,
+        ]
     )
     where = ""
     if checkpoint.modified_at is not None:
@@ -110,7 +117,15 @@ async def fetch_changes(
             if modified == checkpoint.modified_at and row["id"] in checkpoint.seen_ids:
                 continue
             changes.append(
-                RecordChange(table, row["id"], row.get("externalid"), modified, row.get("type"), dict(row))
+                RecordChange(
+                    table,
+                    row["id"],
+                    row.get("externalid"),
+                    modified,
+                    record_type=row.get("type"),
+                    committed_by=row.get("lastmodifiedby"),
+                    fields=dict(row),
+                )
             )
             if len(changes) == page_size:
                 return changes, advance(checkpoint, changes)

@@ -46,7 +46,7 @@ from syncline.sandbox.netsuite.problems import (
 )
 from syncline.sandbox.netsuite.records import RecordService
 from syncline.sandbox.netsuite.seed import seed_account
-from syncline.sandbox.netsuite.store import RecordStore, canonical_type
+from syncline.sandbox.netsuite.store import INTEGRATION_USER, RecordStore, canonical_type
 from syncline.sandbox.netsuite.suiteql import run_query
 from syncline.sandbox.netsuite.wire import collection, json_body, matches_q, paging, record_key
 
@@ -115,6 +115,7 @@ class NetSuiteSandbox:
             "client_id": self.integration.client_id,
             "certificate_id": self.integration.certificate_id,
             "private_key_path": str(self.integration.private_key_path),
+            "integration_entity_id": INTEGRATION_USER["id"],
         }
 
     def snapshot(self) -> dict[str, Any]:

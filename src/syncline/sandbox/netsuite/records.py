@@ -17,6 +17,7 @@ from syncline.sandbox.netsuite import rules
 from syncline.sandbox.netsuite.approval import ApprovalProcess
 from syncline.sandbox.netsuite.problems import NetSuiteProblem
 from syncline.sandbox.netsuite.store import (
+    INTEGRATION_USER,
     ITEM_TYPES,
     READ_ONLY_TYPES,
     SUBLISTS,
@@ -31,6 +32,7 @@ READ_ONLY_FIELDS = {
     "links",
     "dateCreated",
     "lastModifiedDate",
+    "lastModifiedBy",
     "balance",
     "overdueBalance",
     "custentity_approval_status",
@@ -69,7 +71,7 @@ class RecordService:
             )
         with self.store.lock:
             prepared = self._prepare(record_type, clean, None)
-            record = self.store.insert(record_type, prepared)
+            record = self.store.insert(record_type, prepared, by=INTEGRATION_USER)
             self._after_create(record_type, record)
             return record
 
@@ -89,7 +91,7 @@ class RecordService:
             prepared = self._prepare(record_type, merged, record)
             changes = {k: v for k, v in prepared.items() if record.get(k) != v}
             changes.update({k: None for k, v in _writable(body).items() if v is None})
-            updated = self.store.update(record_type, record, changes)
+            updated = self.store.update(record_type, record, changes, by=INTEGRATION_USER)
             if record_type == "customer" and changes and _approval_state(updated) == "rejected":
                 self.approvals.start_pending(updated)  # a corrected customer is resubmitted
             return updated
