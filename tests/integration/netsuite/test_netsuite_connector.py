@@ -227,6 +227,14 @@ async def test_approval_wait_survives_a_worker_restart(
     assert require_approved(outcome) == submitted.internal_id
 
 
+async def test_a_customer_that_never_reached_netsuite_is_reported_not_rejected(sink: NetSuiteSink) -> None:
+    never_sent = customer()
+    assert await sink.customer_approval(never_sent.id) is None
+    with pytest.raises(TransientError) as caught:
+        await sink.create_sales_order(order(never_sent.id))
+    assert caught.value.code == "customer_not_in_erp"
+
+
 async def test_rejected_customer_is_a_business_rejection_with_reason(
     sink: NetSuiteSink, sandbox: httpx.AsyncClient
 ) -> None:
