@@ -186,11 +186,13 @@ class NetSuiteSource:
         return invoice_from_record(record, currency=currency, customer_id=customer_id, order_id=order_id)
 
     async def invoices_for_order(self, sales_order_internal_id: str) -> list[Invoice]:
-        rows = await self.client.suiteql_all(
-            "SELECT id FROM transaction WHERE type = 'CustInvc' "
-            f"AND createdfrom = {int(sales_order_internal_id)} ORDER BY id"
-        )
-        return [await self.get_invoice(row["id"]) for row in rows]
+        """The invoices NetSuite billed from one sales order (`createdfrom`), oldest first."""
+        with call_priority(Priority.PAYMENTS):
+            rows = await self.client.suiteql_all(
+                "SELECT id FROM transaction WHERE type = 'CustInvc' "
+                f"AND createdfrom = {int(sales_order_internal_id)} ORDER BY id"
+            )
+            return [await self._get_invoice(row["id"]) for row in rows]
 
     async def get_payment(self, key: str) -> Payment:
         """A customer payment with the invoices it settles, as canonical ids."""
