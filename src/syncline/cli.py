@@ -9,7 +9,20 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, db, demo, dlq, exceptions, governance, identity, relay, sandbox, tx, worker
+from syncline.commands import (
+    contracts,
+    db,
+    demo,
+    dlq,
+    exceptions,
+    governance,
+    identity,
+    netsuite,
+    relay,
+    sandbox,
+    tx,
+    worker,
+)
 
 app = typer.Typer(
     name="syncline",
@@ -28,6 +41,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
 app.add_typer(identity.app, name="identity")
+app.add_typer(netsuite.app, name="netsuite")
 
 
 @app.command("version")
