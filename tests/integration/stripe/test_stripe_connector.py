@@ -454,3 +454,37 @@ async def test_finalized_and_voided_invoices_post_with_their_status(cluster: San
     assert Decimal(finalized["balance"]["amount"]) == Decimal("299.00")
     assert finalized["due_date"] > finalized["issue_date"]
     assert posted["invoice.finalized"][0].id != posted["invoice.voided"][0].id
+
+
+async def test_invoices_with_more_than_ten_lines_are_posted_whole(cluster: SandboxCluster) -> None:
+    async with async_client(cluster) as client:
+        prices = []
+        for n in range(12):
+            product = await client.v1.products.create_async(
+                {"name": f"Module {n}", "metadata": {"sku": f"SKU-8{n:03d}"}}
+            )
+            params: Any = {
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 100 + n,
+                "recurring": {"interval": "month"},
+            }
+            prices.append((await client.v1.prices.create_async(params)).id)
+        customer = await StripeBillingSink(client).upsert_customer("tx-lines", _customer("cust-lines"))
+        sub_params: Any = {"customer": customer, "items": [{"price": p} for p in prices]}
+        sub = await client.v1.subscriptions.create_async(sub_params)
+        invoice = await client.v1.invoices.retrieve_async(str(sub.latest_invoice))
+        second_page = await client.v1.invoices.line_items.list_async(
+            invoice.id, {"limit": 10, "starting_after": invoice.lines.data[-1].id}
+        )
+        events = [
+            e.to_dict()
+            for e in (await client.v1.events.list_async({"type": "invoice.paid", "limit": 10})).data
+        ]
+        paid = next(e for e in events if e["data"]["object"]["id"] == invoice.id)
+        [posted] = await StripeEventTranslator(StripeLookups(client)).translate(paid)
+    assert len(invoice.lines.data) == 10 and invoice.lines.has_more is True
+    assert len(second_page.data) == 2 and second_page.has_more is False
+    lines = posted.data["lines"]
+    assert [line["product_sku"] for line in lines] == [f"SKU-8{n:03d}" for n in range(12)]
+    assert Decimal(posted.data["total"]["amount"]) == Decimal(sum(100 + n for n in range(12))) / 100

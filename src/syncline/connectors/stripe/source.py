@@ -281,14 +281,39 @@ class StripeLookups:
     async def skus(self, price_ids: Sequence[str]) -> dict[str, str]:
         for price_id in price_ids:
             if price_id not in self._skus:
-                price = await self._retrieve("prices", price_id)
-                key = price.get("lookup_key")
-                sku = (price.get("metadata") or {}).get("sku") or (str(key).split(":", 1)[0] if key else "")
-                self._skus[price_id] = str(sku)
+                price = await self._retrieve("prices", price_id, {"expand": ["product"]})
+                self._skus[price_id] = _sku_of_price(price)
         return {p: self._skus[p] for p in price_ids if self._skus.get(p)}
 
     async def invoice(self, invoice_id: str) -> dict[str, Any]:
         return await self._retrieve("invoices", invoice_id)
+
+    async def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every line of an invoice (an invoice object embeds only the first ten)."""
+        lines: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            try:
+                page = await self.client.v1.invoices.line_items.list_async(invoice_id, cast(Any, params))
+            except stripe.StripeError as error:
+                raise classify_stripe_error(error) from error
+            lines += [line.to_dict() for line in page.data]
+            if not page.has_more or not page.data:
+                return lines
+            params["starting_after"] = page.data[-1].id
+
+
+def _sku_of_price(price: Mapping[str, Any]) -> str:
+    """Price metadata, else the lookup key's SKU part, else the product's metadata (our conventions)."""
+    key = price.get("lookup_key")
+    product = price.get("product")
+    product_meta = (product.get("metadata") or {}) if isinstance(product, Mapping) else {}
+    sku = (
+        (price.get("metadata") or {}).get("sku")
+        or (str(key).split(":", 1)[0] if key else None)
+        or product_meta.get("sku")
+    )
+    return str(sku or "")
 
 
 class StripeEventTranslator:
@@ -308,6 +333,9 @@ class StripeEventTranslator:
         return []
 
     async def _invoice_posted(self, event: Mapping[str, Any], invoice: Mapping[str, Any]) -> EventEnvelope:
+        if invoice["lines"].get("has_more"):
+            every_line = await self.lookups.invoice_lines(str(invoice["id"]))
+            invoice = {**invoice, "lines": {**invoice["lines"], "data": every_line, "has_more": False}}
         price_ids = [
             str(line["pricing"]["price_details"]["price"])
             for line in invoice["lines"]["data"]
