@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from syncline.connectors.stripe.client import StripeSettings
 from syncline.connectors.stripe.errors import SYSTEM, WebhookSignatureInvalid, classify_stripe_error
 from syncline.connectors.stripe.mapping import canonical_id_from, invoice_from_stripe, payment_from_stripe
 from syncline.contracts import EventEnvelope, new_event
@@ -75,6 +76,11 @@ class WebhookVerifier:
         self._secrets = tuple(secrets)
         self.tolerance_s = tolerance_s
         self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: StripeSettings) -> WebhookVerifier:
+        """The verifier for the configured secrets (both, during a rotation) and tolerance."""
+        return cls(settings.webhook_secrets, tolerance_s=settings.webhook_tolerance_s)
 
     def verify(self, raw_body: bytes, signature_header: str | None) -> dict[str, Any]:
         """The parsed event when a secret signed exactly these bytes recently; else raise."""
