@@ -331,7 +331,20 @@ async def test_invoice_and_payment_events_translate_to_canonical_events(cluster:
         [applied] = await translator.translate(payment)
         assert [e.id for e in await translator.translate(paid)] == [posted.id]  # deterministic id
         ignored = await translator.translate(next(e for e in events if e["type"] == "customer.created"))
+        sub_events = [e for e in events if e["data"]["object"].get("id") == write.stripe_id]
+        created = next(e for e in sub_events if e["type"] == "customer.subscription.created")
+        went_live = next(e for e in sub_events if e["type"] == "customer.subscription.updated")
+        assert await translator.translate(created) == []  # created incomplete, not yet activated
+        [activated] = await translator.translate(went_live)
     assert ignored == []
+    assert activated.type == "syncline.subscription.activated.v1" and activated.subject == "sub-tr"
+    validate_event(activated)
+    subscription: dict[str, Any] = activated.data
+    assert subscription["customer_id"] == "cust-tr" and subscription["status"] == "active"
+    assert subscription["term_months"] == 12 and subscription["order_id"] == "ord-100"
+    assert [(i["product_sku"], i["quantity"]) for i in subscription["items"]] == [("SKU-0001", "2")]
+    assert subscription["invoice_schedule"]["frequency"] == "monthly"
+    assert {posted.partitionkey, applied.partitionkey, activated.partitionkey} == {"cust-tr"}
     assert posted.type == "syncline.invoice.posted.v1" and applied.type == "syncline.payment.applied.v1"
     validate_event(posted)
     validate_event(applied)
@@ -388,7 +401,11 @@ async def test_the_documented_least_privilege_restricted_key_runs_the_whole_conn
                 await StripeBillingSink(reader).create_subscription(
                     "tx-rk2", _subscription(_item("SKU-0001", 1, "49.00")), customer
                 )
-    assert {e.type for e in posted} == {"syncline.invoice.posted.v1", "syncline.payment.applied.v1"}
+    assert {e.type for e in posted} == {
+        "syncline.invoice.posted.v1",
+        "syncline.payment.applied.v1",
+        "syncline.subscription.activated.v1",
+    }
     assert denied.value.code == "insufficient_permissions"
     assert "rak_subscriptions_write" in denied.value.message
     assert no_webhooks.value.http_status == 403

@@ -259,6 +259,7 @@ def _subscription_metadata(subscription: Subscription) -> dict[str, str]:
     if subscription.order_id:
         metadata["order_id"] = subscription.order_id
     metadata["customer_id"] = subscription.customer_id
+    metadata["term_months"] = str(subscription.term_months)
     return metadata
 
 
@@ -498,6 +499,71 @@ def subscription_status(stripe_status: str) -> SubscriptionStatus:
     return SUBSCRIPTION_STATUS[stripe_status]
 
 
+FREQUENCY_OF: Mapping[tuple[str, int], BillingFrequency] = {v: k for k, v in RECURRING.items()}
+
+
+def _frequency(price: Mapping[str, Any]) -> BillingFrequency:
+    recurring = price.get("recurring") or {}
+    cadence = (str(recurring.get("interval")), int(recurring.get("interval_count") or 1))
+    frequency = FREQUENCY_OF.get(cadence)
+    if frequency is None:
+        raise ContractViolation(
+            f"price {price.get('id')} bills every {cadence}; no canonical frequency", system=SYSTEM
+        )
+    return frequency
+
+
+def _subscription_item(item: Mapping[str, Any], currency: str) -> dict[str, Any]:
+    sku = item_sku(item)
+    if not sku:
+        raise ContractViolation(
+            f"subscription item {item.get('id')} has no SKU (metadata[sku])", system=SYSTEM
+        )
+    price = item["price"]
+    unit = Decimal(str(price.get("unit_amount_decimal") or price["unit_amount"]))
+    return {
+        "product_sku": sku,
+        "quantity": Decimal(int(item["quantity"])),
+        "unit_price": Money.of(unit.scaleb(-minor_units(currency)), currency),
+        "billing_frequency": _frequency(price),
+    }
+
+
+def subscription_from_stripe(sub: Mapping[str, Any], *, customer_id: str, as_of: datetime) -> Subscription:
+    """A Stripe subscription as the canonical `Subscription` (data of `subscription.activated`).
+
+    The term comes from `metadata[term_months]` (set when Syncline created it), else one billing period.
+    Items with quantity 0 are left out (Stripe allows them; the canonical model does not).
+    """
+    currency = str(sub["currency"]).upper()
+    items = [_subscription_item(item, currency) for item in sub["items"]["data"] if int(item["quantity"]) > 0]
+    metadata = sub.get("metadata") or {}
+    first = sub["items"]["data"][0]
+    frequency = _frequency(first["price"])
+    cancel_at = sub.get("cancel_at")
+    document = {
+        "id": canonical_id_from(sub),
+        "customer_id": customer_id,
+        "order_id": metadata.get("order_id"),
+        "status": subscription_status(str(sub["status"])),
+        "currency": currency,
+        "items": items,
+        "term_months": int(metadata.get("term_months") or max(frequency.months, 1)),
+        "start_date": _date(sub["start_date"]),
+        "end_date": _date(cancel_at) if cancel_at else None,
+        "auto_renew": not sub.get("cancel_at_period_end") and not cancel_at,
+        "invoice_schedule": {
+            "frequency": frequency,
+            "anchor_day": _date(sub["billing_cycle_anchor"]).day,  # type: ignore[union-attr]
+            "in_advance": True,
+            "next_invoice_date": _date(first.get("current_period_end")),
+        },
+        "external_ids": {SYSTEM: sub["id"]},
+        "updated_at": as_of,
+    }
+    return _validated(Subscription, document, f"subscription {sub['id']}")
+
+
 __all__ = [
     "INVOICE_STATUS",
     "RECURRING",
@@ -517,6 +583,7 @@ __all__ = [
     "payment_from_stripe",
     "price_params",
     "product_params",
+    "subscription_from_stripe",
     "subscription_params",
     "subscription_status",
     "to_minor",

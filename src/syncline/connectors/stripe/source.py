@@ -27,7 +27,12 @@ from starlette.routing import Route
 
 from syncline.connectors.stripe.client import StripeSettings
 from syncline.connectors.stripe.errors import SYSTEM, WebhookSignatureInvalid, classify_stripe_error
-from syncline.connectors.stripe.mapping import canonical_id_from, invoice_from_stripe, payment_from_stripe
+from syncline.connectors.stripe.mapping import (
+    canonical_id_from,
+    invoice_from_stripe,
+    payment_from_stripe,
+    subscription_from_stripe,
+)
 from syncline.contracts import EventEnvelope, new_event
 from syncline.errors import ContractViolation
 
@@ -247,6 +252,7 @@ async def gap_fill(
 # translation to canonical events -----------------------------------------------------------------
 
 INVOICE_POSTED = "syncline.invoice.posted.v1"
+SUBSCRIPTION_ACTIVATED = "syncline.subscription.activated.v1"
 PAYMENT_APPLIED = "syncline.payment.applied.v1"
 INVOICE_POSTING_EVENTS = frozenset(
     {
@@ -322,6 +328,19 @@ def _sku_of_price(price: Mapping[str, Any]) -> str:
     return str(sku or "")
 
 
+LIVE = frozenset({"active", "trialing"})
+
+
+def _activates(event: Mapping[str, Any]) -> bool:
+    """A subscription created live, or leaving `incomplete` for live: billing activated it."""
+    kind = str(event["type"])
+    status = event["data"]["object"].get("status")
+    if kind == "customer.subscription.created":
+        return status in LIVE
+    previous = (event["data"].get("previous_attributes") or {}).get("status")
+    return kind == "customer.subscription.updated" and previous == "incomplete" and status in LIVE
+
+
 class StripeEventTranslator:
     """Stripe events -> canonical envelopes, with deterministic ids (source, object id, event id)."""
 
@@ -336,7 +355,17 @@ class StripeEventTranslator:
             return [await self._invoice_posted(event, obj)]
         if kind in PAYMENT_EVENTS and obj.get("status") == "paid":
             return [await self._payment_applied(event, obj)]
+        if _activates(event):
+            return [await self._subscription_activated(event, obj)]
         return []
+
+    async def _subscription_activated(
+        self, event: Mapping[str, Any], sub: Mapping[str, Any]
+    ) -> EventEnvelope:
+        customer_id = await self.lookups.customer_id(str(sub["customer"]))
+        as_of = datetime.fromtimestamp(int(event["created"]), UTC)
+        data = subscription_from_stripe(sub, customer_id=customer_id, as_of=as_of)
+        return self._envelope(SUBSCRIPTION_ACTIVATED, data.id, data, str(sub["id"]), event, customer_id)
 
     async def _invoice_posted(self, event: Mapping[str, Any], invoice: Mapping[str, Any]) -> EventEnvelope:
         if invoice["lines"].get("has_more"):
@@ -352,7 +381,7 @@ class StripeEventTranslator:
             customer_id=await self.lookups.customer_id(str(invoice["customer"])),
             sku_by_price=await self.lookups.skus(price_ids),
         )
-        return self._envelope(INVOICE_POSTED, data.id, data, str(invoice["id"]), event)
+        return self._envelope(INVOICE_POSTED, data.id, data, str(invoice["id"]), event, data.customer_id)
 
     async def _payment_applied(
         self, event: Mapping[str, Any], invoice_payment: Mapping[str, Any]
@@ -361,11 +390,20 @@ class StripeEventTranslator:
         data = payment_from_stripe(
             invoice_payment, invoice, customer_id=await self.lookups.customer_id(str(invoice["customer"]))
         )
-        return self._envelope(PAYMENT_APPLIED, data.id, data, str(invoice_payment["id"]), event)
+        return self._envelope(
+            PAYMENT_APPLIED, data.id, data, str(invoice_payment["id"]), event, data.customer_id
+        )
 
     def _envelope(
-        self, event_type: str, subject: str, data: Any, record_id: str, event: Mapping[str, Any]
+        self,
+        event_type: str,
+        subject: str,
+        data: Any,
+        record_id: str,
+        event: Mapping[str, Any],
+        customer_id: str,
     ) -> EventEnvelope:
+        """Ordered per customer (the canonical entity billing events hang from), like the examples."""
         return new_event(
             event_type,
             subject=subject,
@@ -373,6 +411,7 @@ class StripeEventTranslator:
             source_system=SYSTEM,
             record_id=record_id,
             change_marker=str(event["id"]),
+            partition_key=customer_id,
             instance=self.instance,
             time=datetime.fromtimestamp(int(event["created"]), UTC),
         )
@@ -384,6 +423,7 @@ __all__ = [
     "INVOICE_POSTING_EVENTS",
     "PAYMENT_APPLIED",
     "PAYMENT_EVENTS",
+    "SUBSCRIPTION_ACTIVATED",
     "EventCheckpoint",
     "GapFill",
     "IngestOutcome",
