@@ -253,10 +253,10 @@ class WebhookDispatcher:
         delays = self.opts.webhook_retry_delays_s
         if not ok and delivery.attempt <= len(delays):
             retry_at = time.monotonic() + delays[delivery.attempt - 1]
-            again = Delivery(
+            retry = Delivery(
                 delivery.event_id, delivery.endpoint_id, delivery.attempt + 1, retry_at, delivery.duplicate
             )
-            self._enqueue(again)
+            self._enqueue(retry)
             return
         if delivery.duplicate:
             return
