@@ -9,7 +9,19 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, db, demo, dlq, exceptions, governance, identity, relay, sandbox, tx, worker
+from syncline.commands import (
+    contracts,
+    db,
+    demo,
+    dlq,
+    exceptions,
+    governance,
+    identity,
+    relay,
+    sandbox,
+    tx,
+    worker,
+)
 
 app = typer.Typer(
     name="syncline",

@@ -34,19 +34,6 @@ from syncline.ledger.schema import deliveries, events, ordering_keys, processed
 from syncline.ledger.session_base import SessionBase
 from syncline.ledger.types import require_aware
 
-<<<<<<< HEAD
-=======
-_RESERVE_KEYS_PG = (
-    "INSERT INTO ordering_keys (ordering_key, last_seq) "
-    "SELECT k.key, k.wanted FROM unnest(%s::text[], %s::bigint[]) AS k(key, wanted) ORDER BY k.key "
-    "ON CONFLICT (ordering_key) DO UPDATE SET last_seq = ordering_keys.last_seq + excluded.last_seq "
-    "RETURNING ordering_key, last_seq"
-)
-
-#: Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit.
-CHUNK = 200
-
->>>>>>> engine
 Consumers = Sequence[str] | Callable[[NewEvent], Sequence[str]]
 
 
@@ -118,7 +105,6 @@ class OutboxOperations(SessionBase):
         return AppendResult(appended=tuple(appended), duplicates=tuple(duplicates))
 
     def _reserve_key_sequences(self, batch: Sequence[NewEvent]) -> dict[str, Iterator[int]]:
-<<<<<<< HEAD
         """Take `n` sequence numbers per key with one multi-row upsert, keys in sorted order.
 
         The upsert locks each key's row until commit; sorted order means two batches always lock
@@ -139,34 +125,6 @@ class OutboxOperations(SessionBase):
             count = wanted[key]
             ranges[key] = iter(range(int(last) - count + 1, int(last) + 1))
         return ranges
-=======
-        """Take `n` sequence numbers per key, locking the keys in sorted order (no deadlocks).
-
-        PostgreSQL: one upsert for every key of the batch (INSERT ... SELECT FROM unnest ... ORDER BY
-        key), so the rows are still locked in sorted order but a batch of 250 keys costs one round
-        trip instead of 250. SQLite (in-process, one writer): one statement per key.
-        """
-        wanted = Counter(event.ordering_key for event in batch)
-        keys = sorted(wanted)
-        if self.flavor.name == "postgresql":
-            rows = self.conn.exec_driver_sql(_RESERVE_KEYS_PG, (keys, [wanted[key] for key in keys])).all()
-            last_of = {str(key): int(last) for key, last in rows}
-        else:
-            last_of = {key: self._reserve_one(key, wanted[key]) for key in keys}
-        return {key: iter(range(last_of[key] - wanted[key] + 1, last_of[key] + 1)) for key in keys}
-
-    def _reserve_one(self, key: str, count: int) -> int:
-        statement = (
-            self.flavor.insert(ordering_keys)
-            .values(ordering_key=key, last_seq=count)
-            .on_conflict_do_update(
-                index_elements=["ordering_key"],
-                set_={"last_seq": ordering_keys.c.last_seq + count},
-            )
-            .returning(ordering_keys.c.last_seq)
-        )
-        return int(self.conn.execute(statement).scalar_one())
->>>>>>> engine
 
     @staticmethod
     def _event_row(event: NewEvent, key_seq: int, at: datetime) -> dict[str, Any]:
