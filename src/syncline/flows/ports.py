@@ -24,7 +24,8 @@ CrmObject = Literal["customer", "order", "product"]
 class ErpDecision:
     """Where the ERP's approval of a customer request stands."""
 
-    state: Literal["pending", "approved", "rejected"]
+    state: Literal["pending", "approved", "rejected", "missing"]
+    """`missing`: the ERP has no request under that id (lost before it arrived, or deleted)."""
     erp_id: str
     reason: str | None = None
 
