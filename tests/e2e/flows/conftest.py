@@ -25,13 +25,22 @@ FAST_FLOWS = FlowSettings(
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxCluster]:
+def sandbox_overrides() -> dict[str, dict[str, Any]]:
+    """Per-system sandbox options a test module adds (override the fixture in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_overrides: dict[str, dict[str, Any]]
+) -> Iterator[SandboxCluster]:
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     state = tmp_path_factory.mktemp("flows-sandboxes")
+    options = {name: {**base, **sandbox_overrides.get(name, {})} for name, base in SANDBOX_OPTIONS.items()}
     try:
         with sandboxes_in_thread(
-            ["salesforce", "netsuite", "stripe"], state_dir=state, seed=7, options=SANDBOX_OPTIONS
+            ["salesforce", "netsuite", "stripe"], state_dir=state, seed=7, options=options
         ) as running:
             yield running
     finally:
