@@ -70,6 +70,10 @@ class CrmPort(Protocol):
         """Upsert the canonical `fields` on the record whose Syncline key is `key` (batched)."""
         ...
 
+    async def read_customer(self, key: str) -> Customer | None:
+        """The account with that Syncline key as a canonical customer (None if there is none)."""
+        ...
+
     async def publish_products(self, products: Sequence[Product]) -> None:
         """Upsert products (Product2) by their canonical id, in collections."""
         ...

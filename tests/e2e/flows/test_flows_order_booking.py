@@ -110,3 +110,25 @@ async def test_validation_problems_are_exceptions_before_any_write(runtime: Runt
     ):
         assert [r["Reason_Code__c"] for r in hands.exceptions_for(key)] == [reason]
         assert subscriptions_for(hands, key) == [] and sales_orders_for(hands, key) == []
+
+
+async def test_order_for_an_account_flow_1_never_saw_starts_it_and_waits(
+    runtime: Runtime, hands: Hands
+) -> None:
+    customer = unique("new")
+    hands.create_account(
+        customer, f"Never Synced {customer[-8:]} Inc.", website=f"https://{customer}.example"
+    )
+    order = unique("ord")
+    hands.create_order(order, customer)
+    await runtime.ingest([order_event(order, customer, [("SKU-0004", 1, "299.00", MONTHLY)])])
+    assert await runtime.run_until_idle(timeout_s=60)
+
+    assert hands.account(customer)["Sync_Status__c"] == "Synced"  # flow 1 ran, started by the order
+    assert hands.order(order)["Sync_Status__c"] == "Synced"
+    assert len(sales_orders_for(hands, order)) == 1 and len(subscriptions_for(hands, order)) == 1
+    counters = runtime.counters()
+    assert counters.flows["customer"].completed == 1 and counters.flows["order_booking"].completed == 1
+    assert set(counters.api_calls) == {"salesforce", "netsuite", "stripe"}
+    assert all(calls > 0 for calls in counters.api_calls.values())
+    assert counters.flows["order_booking"].percentile(0.95) is not None
