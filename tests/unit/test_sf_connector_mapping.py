@@ -93,18 +93,25 @@ def test_customer_round_trips_to_account_fields() -> None:
     assert "Sync_Status__c" not in fields  # Syncline's status is written by customer_writeback only
 
 
-def test_account_without_an_address_is_refused_naming_the_record() -> None:
+def test_account_without_a_name_is_refused_naming_the_record() -> None:
     with pytest.raises(ContractViolation, match=r"Account 001000000000001AAA .*Customer"):
         account_to_customer(
-            {"Id": "001000000000001AAA", "Name": "x", "SystemModstamp": STAMP},
+            {"Id": "001000000000001AAA", "SystemModstamp": STAMP},
             customer_id="c",
             defaults=DEFAULTS,
         )
 
 
+def test_account_without_an_address_maps_without_one() -> None:
+    customer = account_to_customer(
+        {"Id": "001000000000001AAA", "Name": "x", "SystemModstamp": STAMP}, customer_id="c", defaults=DEFAULTS
+    )
+    assert customer.sold_to is None and customer.bill_to is None
+
+
 def test_country_name_instead_of_code_is_refused() -> None:
     record = {**ACCOUNT, "BillingCountry": "Germany"}
-    with pytest.raises(ContractViolation, match="Billing address"):
+    with pytest.raises(ContractViolation, match="Account 001000000000001AAA billing address"):
         account_to_customer(record, customer_id="c", defaults=DEFAULTS)
 
 

@@ -82,10 +82,7 @@ class CustomerFlow:
         existing = await self.deps.system_id("customer", canonical, ERP)
         if existing is not None:
             return existing
-        customer = payload(context, Customer)
-        if customer.lifecycle is CustomerLifecycle.PROSPECT:
-            customer = customer.model_copy(update={"lifecycle": CustomerLifecycle.PENDING})
-        return await self.deps.erp.request_customer(customer)
+        return await self.deps.erp.request_customer(_submitted(payload(context, Customer)))
 
     async def erp_decision(self, context: StepContext) -> str:
         """Wait (without holding a worker) until the ERP approves or rejects, within the timeout."""
@@ -95,6 +92,9 @@ class CustomerFlow:
             return linked
         customer = payload(context, Customer)
         decision = await self.deps.erp.customer_decision(customer.id)
+        if decision.state == "missing":  # the request never arrived: submit it again (idempotent)
+            await self.deps.erp.request_customer(_submitted(customer))
+            decision = await self.deps.erp.customer_decision(customer.id)
         if decision.state == "approved":
             await self.deps.link("customer", canonical, ERP, decision.erp_id)
             return decision.erp_id
@@ -166,6 +166,13 @@ def activated_event(key: str, erp_id: str, billing_id: str, context: StepContext
         causation_id=context.event.event_id,
         traceparent=context.trace.traceparent if context.trace else None,
     )
+
+
+def _submitted(customer: Customer) -> Customer:
+    """The customer as a create request: a CRM prospect becomes pending approval."""
+    if customer.lifecycle is CustomerLifecycle.PROSPECT:
+        return customer.model_copy(update={"lifecycle": CustomerLifecycle.PENDING})
+    return customer
 
 
 def _required(context: StepContext, step: str) -> str:

@@ -20,6 +20,17 @@ PAYMENT_APPLIED = "syncline.payment.applied.v1"
 CRM = "salesforce"
 
 
+STATUS_RANK = {
+    InvoiceStatus.DRAFT: 0,
+    InvoiceStatus.POSTED: 1,
+    InvoiceStatus.PARTIALLY_PAID: 2,
+    InvoiceStatus.PAID: 3,
+    InvoiceStatus.VOID: 3,
+    InvoiceStatus.UNCOLLECTIBLE: 3,
+}
+"""How far an invoice has travelled; a later event never carries a lower rank than an earlier one."""
+
+
 def days_overdue(invoice: Invoice, today: date) -> int:
     """Whole days past the due date while something is still owed; 0 otherwise."""
     if invoice.balance.amount <= 0 or today <= invoice.due_date:
@@ -58,6 +69,8 @@ class InvoiceStatusFlow:
         if context.event.type == PAYMENT_APPLIED:
             return await self._payment(context)
         invoice = payload(context, Invoice)
+        if await self._is_stale(invoice):
+            return "stale"
         origin = context.event.source.split(":")[2] if context.event.source.count(":") >= 2 else "billing"
         fields = invoice_fields(invoice, datetime.now(UTC).date())
         prepared = self.deps.gate.prepare_write(
@@ -65,7 +78,13 @@ class InvoiceStatusFlow:
         )
         crm_object, key = invoice_target(invoice)
         await self.deps.crm.write_fields(crm_object, key, prepared.fields)
+        await self.deps.link("invoice", invoice.id, CRM, key, version=str(STATUS_RANK[invoice.status]))
         return key
+
+    async def _is_stale(self, invoice: Invoice) -> bool:
+        """A reordered delivery must not move the CRM back (paid -> open): compare status ranks."""
+        shown = await self.deps.version_of("invoice", invoice.id, CRM)
+        return shown is not None and int(shown) > STATUS_RANK[invoice.status]
 
     async def _payment(self, context: StepContext) -> str:
         payment = payload(context, Payment)

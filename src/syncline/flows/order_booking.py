@@ -178,6 +178,33 @@ class OrderBookingFlow:
                 owner_role="sales_ops",
             )
 
+    async def ensure_customer(self, context: StepContext) -> str:
+        """Start flow 1 for the order's account when nobody has (its wait then has something to
+        wait for); an account already resolved, or being resolved, is left alone."""
+        order = payload(context, Order)
+        if await self.deps.customer_of_key(order.customer_id) is not None:
+            return order.customer_id
+        customer = await self.deps.crm.read_customer(order.customer_id)
+        if customer is None:
+            raise BusinessRejection(
+                f"order {order.number} names customer {order.customer_id}, which the CRM does not have",
+                reason_code="identity_unresolved",
+                owner_role="sales_ops",
+                system=CRM,
+            )
+        event = new_event(
+            "syncline.customer.created.v1",
+            subject=customer.id,
+            data=customer,
+            source_system=CRM,
+            record_id=customer.external_ids.get(CRM) or customer.id,
+            change_marker="started-by-order-booking",
+            correlation_id=context.event.correlation_id,
+            causation_id=context.event.event_id,
+        )
+        await self.deps.events.publish([event])
+        return order.customer_id
+
     async def erp_order(self, context: StepContext) -> str:
         """The ERP sales order; its acknowledgement (or rejection) is recorded as an event."""
         order = payload(context, Order)
@@ -244,6 +271,7 @@ def order_booking_flow(deps: FlowDeps) -> Flow:
         1,
         (
             Step("validate", steps.validate),
+            Step("ensure_customer", steps.ensure_customer, target_system=CRM),
             Step(
                 "customer_ready",
                 wait=WaitFor(

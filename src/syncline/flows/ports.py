@@ -24,7 +24,8 @@ CrmObject = Literal["customer", "order", "product"]
 class ErpDecision:
     """Where the ERP's approval of a customer request stands."""
 
-    state: Literal["pending", "approved", "rejected"]
+    state: Literal["pending", "approved", "rejected", "missing"]
+    """`missing`: the ERP has no request under that id (lost before it arrived, or deleted)."""
     erp_id: str
     reason: str | None = None
 
@@ -67,6 +68,10 @@ class CrmPort(Protocol):
 
     async def write_fields(self, crm_object: CrmObject, key: str, fields: Mapping[str, object]) -> None:
         """Upsert the canonical `fields` on the record whose Syncline key is `key` (batched)."""
+        ...
+
+    async def read_customer(self, key: str) -> Customer | None:
+        """The account with that Syncline key as a canonical customer (None if there is none)."""
         ...
 
     async def publish_products(self, products: Sequence[Product]) -> None:

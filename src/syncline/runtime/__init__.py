@@ -14,6 +14,7 @@ from syncline.runtime.erp import NetSuiteErp
 from syncline.runtime.runtime import Runtime, RuntimeSettings
 from syncline.runtime.state import IntakeEvents, LedgerCatalogState
 from syncline.runtime.sync_api import SyncVerdict, customer_sync_router, validate_customer
+from syncline.runtime.webhooks import WebhookStats, stripe_webhook_app
 
 __all__ = [
     "ApiCallCounter",
@@ -28,9 +29,11 @@ __all__ = [
     "SalesforceCrm",
     "StripeBilling",
     "SyncVerdict",
+    "WebhookStats",
     "count_from_ledger",
     "customer_sync_router",
     "salesforce_fields",
+    "stripe_webhook_app",
     "subscription_fingerprint",
     "validate_customer",
 ]

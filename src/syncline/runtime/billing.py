@@ -7,6 +7,7 @@ a difference means someone changed the subscription in billing, and the amendmen
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from typing import Any, cast
@@ -38,6 +39,7 @@ class StripeBilling:
         self.client = client
         self.sink = StripeBillingSink(client)
         self._products_by_sku: dict[str, str] | None = None
+        self._products_lock = asyncio.Lock()
 
     async def upsert_customer(self, transaction_id: str, customer: Customer, billing_id: str | None) -> str:
         return await self.sink.upsert_customer(transaction_id, customer, billing_id)
@@ -91,6 +93,10 @@ class StripeBilling:
         return await self.sink.publish_price(transaction_id, price, billing_product_id)
 
     async def _existing_products(self) -> dict[str, str]:
+        async with self._products_lock:
+            return await self._load_products()
+
+    async def _load_products(self) -> dict[str, str]:
         if self._products_by_sku is None:
             found: dict[str, str] = {}
             params: dict[str, Any] = {"limit": 100}
@@ -99,7 +105,7 @@ class StripeBilling:
                     lambda p=dict(params): self.client.v1.products.list_async(cast(Any, p))
                 )
                 for item in page.data:
-                    sku = (item.metadata or {}).get("sku")
+                    sku = (item.to_dict().get("metadata") or {}).get("sku")
                     if sku:
                         found.setdefault(str(sku), str(item.id))
                 if not page.has_more or not page.data:

@@ -96,10 +96,12 @@ def count_from_ledger(
                 elif tx.state in ("waiting", "running"):
                     counters.waiting += 1
             held = {tx.id for tx in transactions if tx.state == "exception"}
+            latest: dict[str, str] = {}  # the hold is the newest task of its transaction (a review is older)
             for task in session.list_exceptions(limit=1_000_000):
                 if task.transaction_id in held and task.status.value != "resolved":
-                    counters.exceptions[task.reason_code] = counters.exceptions.get(task.reason_code, 0) + 1
-                    held.discard(task.transaction_id)
+                    latest[task.transaction_id] = task.reason_code
+            for reason in latest.values():
+                counters.exceptions[reason] = counters.exceptions.get(reason, 0) + 1
             after = 0
             while True:
                 page = session.list_deliveries(consumer=name, limit=5000, after_id=after)

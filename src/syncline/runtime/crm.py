@@ -15,8 +15,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from syncline.connectors.salesforce import RecordAck, SalesforceClient, SalesforceSink, product_to_product2
-from syncline.contracts import Price, Product
+from syncline.connectors.salesforce import (
+    MappingDefaults,
+    RecordAck,
+    SalesforceClient,
+    SalesforceSink,
+    account_to_customer,
+    product_to_product2,
+)
+from syncline.connectors.salesforce.intake import HYDRATE_FIELDS
+from syncline.contracts import Customer, Price, Product
 from syncline.errors import BusinessRejection, SynclineError
 from syncline.flows import CrmObject, ExceptionRecord
 
@@ -160,6 +168,14 @@ class SalesforceCrm:
         if len(record) == 1:
             return
         _raise_for(await self.batcher.upsert(SOBJECT[crm_object], record))
+
+    async def read_customer(self, key: str) -> Customer | None:
+        """The account as the CDC intake would map it (same fields, same defaults)."""
+        fields = ", ".join(HYDRATE_FIELDS["Account"])
+        rows = await _rows(self.client, f"SELECT {fields} FROM Account WHERE {EXTERNAL_ID} = '{_soql(key)}'")
+        if not rows:
+            return None
+        return account_to_customer(rows[0], customer_id=key, defaults=MappingDefaults())
 
     async def publish_products(self, products: Sequence[Product]) -> None:
         """Product2 upserts by canonical id (IsActive follows the item master)."""

@@ -61,6 +61,8 @@ class NetSuiteErp:
     async def customer_decision(self, customer_id: str) -> ErpDecision:
         """Approval state of the customer requested under the canonical id."""
         outcome = await self.sink.customer_approval(customer_id)
+        if outcome is None:
+            return ErpDecision("missing", "")
         return ErpDecision(outcome.state, outcome.internal_id, outcome.reason)
 
     async def create_sales_order(self, order: Order, customer_erp_id: str) -> ErpOrderAck:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flows_kit import SANDBOX_OPTIONS, Hands
 
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
-from flows_kit import SANDBOX_OPTIONS, Hands
 
 FAST_FLOWS = FlowSettings(
     approval_timeout=timedelta(seconds=30),
@@ -25,13 +25,22 @@ FAST_FLOWS = FlowSettings(
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxCluster]:
+def sandbox_overrides() -> dict[str, dict[str, Any]]:
+    """Per-system sandbox options a test module adds (override the fixture in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_overrides: dict[str, dict[str, Any]]
+) -> Iterator[SandboxCluster]:
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     state = tmp_path_factory.mktemp("flows-sandboxes")
+    options = {name: {**base, **sandbox_overrides.get(name, {})} for name, base in SANDBOX_OPTIONS.items()}
     try:
         with sandboxes_in_thread(
-            ["salesforce", "netsuite", "stripe"], state_dir=state, seed=7, options=SANDBOX_OPTIONS
+            ["salesforce", "netsuite", "stripe"], state_dir=state, seed=7, options=options
         ) as running:
             yield running
     finally:

@@ -123,11 +123,17 @@ class Hands:
         return self.soql(f"SELECT {fields} FROM Account WHERE Syncline_Id__c = '{key}'")[0]
 
     def order(self, key: str) -> dict[str, Any]:
-        fields = "Id, ERP_Order_Id__c, Billing_Subscription_Id__c, Sync_Status__c, Sync_Error__c, Invoice_Number__c"
+        fields = (
+            "Id, ERP_Order_Id__c, Billing_Subscription_Id__c, Sync_Status__c, Sync_Error__c, "
+            "Invoice_Number__c, Invoice_Status__c, Amount_Due__c"
+        )
         return self.soql(f"SELECT {fields} FROM Order WHERE Syncline_Id__c = '{key}'")[0]
 
     def exceptions_for(self, key: str) -> list[dict[str, Any]]:
-        fields = "Syncline_Id__c, Reason_Code__c, Status__c, Owner_Role__c, Related_Account__c, Related_Order__c, Correlation_Id__c"
+        fields = (
+            "Syncline_Id__c, Reason_Code__c, Status__c, Owner_Role__c, Related_Account__c, "
+            "Related_Order__c, Correlation_Id__c"
+        )
         return self.soql(f"SELECT {fields} FROM Sync_Exception__c WHERE Record_Id__c = '{key}'")
 
     # --- sandbox state -----------------------------------------------------------------------
@@ -209,3 +215,28 @@ def order_event(
         record_id=key,
         change_marker="activated",
     )
+
+
+def records(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Records of one type in a sandbox snapshot (`store.records.<type>` or `objects.<type>`)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == kind and isinstance(value, dict):
+                    found.extend(v for v in value.values() if isinstance(v, dict))
+                else:
+                    walk(value)
+
+    walk(snapshot)
+    return found
+
+
+async def activate_customer(runtime: Any, hands: Hands, key: str, name: str, website: str) -> str:
+    """An account taken through flow 1 (event-driven); returns its Salesforce id."""
+    salesforce_id = hands.create_account(key, name, website=f"https://www.{website}")
+    await runtime.ingest([customer_event(key, name, website=website, salesforce_id=salesforce_id)])
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert hands.account(key)["Sync_Status__c"] == "Synced", hands.account(key)
+    return salesforce_id

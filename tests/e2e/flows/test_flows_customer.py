@@ -3,30 +3,10 @@ with the ids written back — and our own write-back never comes back as a chang
 
 from __future__ import annotations
 
-from typing import Any
-
-from flows_kit import Hands, customer_event, unique
+from flows_kit import Hands, customer_event, records, unique
 
 from syncline.contracts import TaxRegistration, TaxScheme
 from syncline.runtime import Runtime
-
-
-def _records(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """Records of one type in a sandbox snapshot, whatever the nesting."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == kind and isinstance(value, dict):
-                    found.extend(v for v in value.values() if isinstance(v, dict))
-                elif key == kind and isinstance(value, list):
-                    found.extend(v for v in value if isinstance(v, dict))
-                else:
-                    walk(value)
-
-    walk(snapshot)
-    return found
 
 
 async def test_account_becomes_erp_and_billing_customer_and_echo_does_not_loop(
@@ -45,7 +25,7 @@ async def test_account_becomes_erp_and_billing_customer_and_echo_does_not_loop(
     assert account["ERP_Customer_Id__c"]
     assert str(account["Billing_Customer_Id__c"]).startswith("cus_")
     assert account["Sync_Error__c"] is None
-    netsuite = _records(hands.snapshot("netsuite"), "customer")
+    netsuite = records(hands.snapshot("netsuite"), "customer")
     ours = [c for c in netsuite if c.get("companyName") == name]
     assert len(ours) == 1 and str(ours[0]["id"]) == account["ERP_Customer_Id__c"]
 
@@ -78,7 +58,45 @@ async def test_invalid_vat_is_an_exception_in_three_places(runtime: Runtime, han
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Error"
     assert "INVALID_TAX_ID" in account["Sync_Error__c"]
-    assert not _records(hands.snapshot("netsuite"), "customer") or all(
+    assert not records(hands.snapshot("netsuite"), "customer") or all(
         c.get("companyName") != f"Bad Vat {key[-8:]} GmbH"
-        for c in _records(hands.snapshot("netsuite"), "customer")
+        for c in records(hands.snapshot("netsuite"), "customer")
     )
+
+
+async def test_existing_erp_customer_is_linked_and_a_duplicate_account_goes_to_review(
+    runtime: Runtime, hands: Hands
+) -> None:
+    first, second = unique("globex"), unique("globex")
+    erp_before = len(records(hands.snapshot("netsuite"), "customer"))
+    sf_first = hands.create_account(first, "Globex Corp", website="https://www.globex.example")
+    await runtime.ingest(
+        [customer_event(first, "Globex Corp", website="globex.example", salesforce_id=sf_first)]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    linked = hands.account(first)
+    assert linked["Sync_Status__c"] == "Synced"  # linked to the ERP's Globex Corporation, not created
+    assert len(records(hands.snapshot("netsuite"), "customer")) == erp_before
+
+    sf_second = hands.create_account(second, "Globex Corporation", website="https://globex.example")
+    await runtime.ingest(
+        [customer_event(second, "Globex Corporation", website="globex.example", salesforce_id=sf_second)]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert runtime.counters().flows["customer"].exceptions == {"DUPLICATE_ACCOUNT": 1}
+    [shown] = hands.exceptions_for(second)
+    assert (shown["Reason_Code__c"], shown["Owner_Role__c"]) == ("DUPLICATE_ACCOUNT", "data_steward")
+    assert runtime.reviews.open_items()  # the steward sees the candidates
+    assert len(records(hands.snapshot("netsuite"), "customer")) == erp_before  # never a guess
+
+
+async def test_erp_rejection_is_held_with_its_reason(runtime: Runtime, hands: Hands) -> None:
+    key = unique("deny")
+    name = f"Sanctioned Trading {key[-8:]} Ltd"
+    sf_id = hands.create_account(key, name, website=f"{key}.example")
+    await runtime.ingest([customer_event(key, name, website=f"{key}.example", salesforce_id=sf_id)])
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert runtime.counters().flows["customer"].exceptions == {"CUSTOMER_REJECTED": 1}
+    account = hands.account(key)
+    assert account["Sync_Status__c"] == "Error" and "CUSTOMER_REJECTED" in account["Sync_Error__c"]
+    assert account["ERP_Customer_Id__c"] is None

@@ -1,6 +1,6 @@
 """A worker process for the cross-process governance tests: N parallel connector calls.
 
-Usage: python governed_worker.py <info.json> <postgres|local> <conninfo> <calls> <limit>
+Usage: python governed_worker.py <info.json> <conninfo> <calls> <limit>
 Warms up (token, connections), prints "ready", waits for a line on stdin so both workers fire
 together, then prints one JSON line: {"ok": <count>, "errors": [...]}.
 """
@@ -12,19 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from syncline.connectors.netsuite import (
-    ConcurrencyGovernor,
-    LocalGovernor,
-    NetSuiteClient,
-    NetSuiteConfig,
-    PostgresGovernor,
-)
+from syncline.connectors.netsuite import NetSuiteClient, NetSuiteConfig, PostgresGovernor
 from syncline.errors import SynclineError
 
 
-async def main(config: NetSuiteConfig, mode: str, conninfo: str, calls: int, limit: int) -> dict[str, object]:
-    pg = PostgresGovernor(conninfo, config.account_id, limit) if mode == "postgres" else None
-    governor: ConcurrencyGovernor = pg or LocalGovernor(limit)
+async def main(config: NetSuiteConfig, conninfo: str, calls: int, limit: int) -> dict[str, object]:
+    governor = PostgresGovernor(conninfo, config.account_id, limit)
     errors: list[str] = []
     async with NetSuiteClient(config, governor=governor) as client:
         await client.get_record("currency", "1")
@@ -38,14 +31,13 @@ async def main(config: NetSuiteConfig, mode: str, conninfo: str, calls: int, lim
                 errors.append(f"{type(exc).__name__}: {exc.code}")
 
         await asyncio.gather(*(one(i) for i in range(calls)))
-    if pg is not None:
-        await pg.close()
+    await governor.close()
     return {"ok": calls - len(errors), "errors": errors}
 
 
 if __name__ == "__main__":
-    info_file, how, dsn, count, share = sys.argv[1:6]
+    info_file, dsn, count, share = sys.argv[1:5]
     info = json.loads(Path(info_file).read_text())
     settings = NetSuiteConfig.from_sandbox_info(info, concurrency_limit=int(share))
-    result = asyncio.run(main(settings, how, dsn, int(count), int(share)))
+    result = asyncio.run(main(settings, dsn, int(count), int(share)))
     print(json.dumps(result), flush=True)

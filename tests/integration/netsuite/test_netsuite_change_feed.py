@@ -17,6 +17,7 @@ from syncline.connectors.netsuite import (
     RecordChange,
     fetch_changes,
 )
+from syncline.governance import EchoSuppressor, InMemoryFingerprintStore
 
 from .canonical import customer, order
 
@@ -93,3 +94,30 @@ async def test_transaction_feed_names_the_transaction_type(
 async def test_unknown_feed_table_is_refused(client: NetSuiteClient) -> None:
     with pytest.raises(ValueError, match="no change feed for table"):
         await fetch_changes(client, "employee", Checkpoint())
+
+
+async def test_feed_says_who_saved_each_change_so_our_echoes_are_recognised(
+    client: NetSuiteClient, info: dict[str, Any]
+) -> None:
+    config = NetSuiteConfig.from_sandbox_info(info)
+    assert config.integration_entity_id == info["netsuite"]["integration_entity_id"]
+    _, checkpoint = await drain(client, "customer", Checkpoint())
+    canonical = customer()
+    submitted = await NetSuiteSink(client).request_customer(canonical)
+    [ours], checkpoint = await drain(client, "customer", checkpoint)
+    verify = ssl.create_default_context(cafile=info["ca_cert"])
+    async with httpx.AsyncClient(base_url=info["netsuite"]["base_url"], verify=verify) as admin:
+        await admin.post("/__admin/clock/advance", json={"seconds": 601})
+    decided, _ = await drain(client, "customer", checkpoint)
+    [theirs] = [c for c in decided if c.internal_id == submitted.internal_id]
+    suppressor = EchoSuppressor(
+        InMemoryFingerprintStore(), integration_users={"netsuite": str(config.integration_entity_id)}
+    )
+    assert ours.committed_by == config.integration_entity_id
+    assert suppressor.judge(
+        "netsuite", "customer", ours.internal_id, ours.fields, committed_by=ours.committed_by
+    ).is_echo
+    assert theirs.committed_by not in (None, config.integration_entity_id)
+    assert not suppressor.judge(
+        "netsuite", "customer", theirs.internal_id, theirs.fields, committed_by=theirs.committed_by
+    ).is_echo

@@ -227,6 +227,14 @@ async def test_approval_wait_survives_a_worker_restart(
     assert require_approved(outcome) == submitted.internal_id
 
 
+async def test_a_customer_that_never_reached_netsuite_is_reported_not_rejected(sink: NetSuiteSink) -> None:
+    never_sent = customer()
+    assert await sink.customer_approval(never_sent.id) is None
+    with pytest.raises(TransientError) as caught:
+        await sink.create_sales_order(order(never_sent.id))
+    assert caught.value.code == "customer_not_in_erp"
+
+
 async def test_rejected_customer_is_a_business_rejection_with_reason(
     sink: NetSuiteSink, sandbox: httpx.AsyncClient
 ) -> None:
@@ -385,3 +393,17 @@ async def test_item_master_reads_as_canonical_products(client: NetSuiteClient) -
     assert by_sku["SKU-0001"].id == "SKU-0001" and by_sku["SKU-0001"].external_ids["netsuite"].isdigit()
     active = await NetSuiteSource(client).list_products(include_inactive=False)
     assert "SKU-0013" not in {p.sku for p in active} and len(active) == len(products) - 1
+
+
+async def test_retrying_an_entered_order_stays_idempotent_after_a_credit_hold(
+    sink: NetSuiteSink, client: NetSuiteClient, sandbox: httpx.AsyncClient
+) -> None:
+    customer_id = await approved_customer(sink, sandbox)
+    entered = order(customer_id)
+    first = await sink.create_sales_order(entered)
+    internal = (await sink.customer_approval(customer_id)).internal_id
+    await client.update_record("customer", internal, {"creditHoldOverride": {"id": "ON"}})
+    assert (await sink.create_sales_order(entered)).internal_id == first.internal_id
+    with pytest.raises(BusinessRejection) as caught:
+        await sink.create_sales_order(order(customer_id))
+    assert caught.value.reason_code == "credit_hold"

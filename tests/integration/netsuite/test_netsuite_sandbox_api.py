@@ -338,3 +338,24 @@ def test_assertion_audience_may_be_the_url_the_client_used(info: dict[str, Any])
         assert client.post(via_localhost, data=token_form(assertion)).status_code == 200
         elsewhere = client_assertion(ns, claims={"aud": ns["token_url"].replace("127.0.0.1", "example.com")})
         assert client.post(via_localhost, data=token_form(elsewhere)).status_code == 400
+
+
+def test_patch_merges_sublist_lines_unless_replace_names_the_sublist(raw: httpx.Client) -> None:
+    created = raw.post(f"{RECORD}/salesOrder", json=order_for("101"))
+    location = created.headers["location"]
+    assert (
+        raw.patch(location, json={"item": {"items": [{"item": {"id": "101"}, "quantity": 2}]}}).status_code
+        == 204
+    )
+    merged = raw.get(location, params={"expandSubResources": "true"}).json()
+    assert [line["line"] for line in merged["item"]["items"]] == [1, 2]
+    assert merged["total"] == sum(line["amount"] for line in merged["item"]["items"])
+    changed = {"item": {"items": [{"line": 1, "quantity": 5}]}}
+    assert raw.patch(location, json=changed).status_code == 204
+    lines = raw.get(location, params={"expandSubResources": "true"}).json()["item"]["items"]
+    assert [(line["line"], line["quantity"]) for line in lines] == [(1, 5.0), (2, 2.0)]
+    replaced = {"item": {"items": [{"item": {"id": "101"}, "quantity": 1}]}}
+    assert raw.patch(location, params={"replace": "item"}, json=replaced).status_code == 204
+    final = raw.get(location, params={"expandSubResources": "true"}).json()
+    assert [(line["line"], line["quantity"]) for line in final["item"]["items"]] == [(1, 1.0)]
+    assert final["total"] == final["item"]["items"][0]["amount"]

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import structlog
 
 from syncline.connectors.salesforce import SalesforceClient, SalesforceConfig
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
@@ -146,6 +147,12 @@ def admin(sf_info: dict[str, Any]) -> Iterator[SandboxAdmin]:
     hooks = SandboxAdmin(sf_info)
     yield hooks
     hooks.close()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _logging_to_the_current_stream() -> None:
+    """Another test may have configured structlog with a capture stream pytest has since closed."""
+    structlog.reset_defaults()
 
 
 @pytest.fixture(autouse=True)

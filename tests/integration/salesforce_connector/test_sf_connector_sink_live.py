@@ -178,3 +178,20 @@ async def test_a_bulk_job_failed_as_a_whole_raises_for_the_admin(sf_info: dict[s
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+async def test_default_threshold_sends_2000_records_through_bulk_and_queries_page_past_2000(
+    sf_info: dict[str, Any], admin: SandboxAdmin
+) -> None:
+    records = [{"Syncline_Id__c": f"big-{i:04d}", "Name": f"Big {i}"} for i in range(2100)]
+    async with connector(sf_info) as client:
+        assert client.config.bulk_threshold == 2000
+        sink = SalesforceSink(client, bulk=BulkIngest(client, poll_interval_s=0.01, sleep=_no_sleep))
+        before, _ = admin.usage()
+        acks = await sink.upsert("Account", records)
+        bulk_calls = admin.usage()[0] - before
+        assert len(acks) == 2100 and all(a.ok and a.created for a in acks)
+        assert bulk_calls <= 8  # create, upload, close, 2 polls, 3 result files; Collections would take 11
+        rows = [r async for r in client.query("SELECT Id FROM Account WHERE Name LIKE 'Big %'")]
+        assert len(rows) == 2100  # followed nextRecordsUrl past the 2,000-row page
+        assert admin.usage()[0] - before - bulk_calls == 2  # two query pages

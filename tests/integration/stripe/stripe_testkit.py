@@ -99,10 +99,20 @@ def refusing_url() -> Iterator[str]:
 
 
 @contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Serve an ASGI app over plain HTTP on a free port in a thread; yields its base URL."""
+def serve_asgi(app: Any, tls_dir: Path | None = None) -> Iterator[str]:
+    """Serve an ASGI app on a free port in a thread (HTTPS with the sandbox certificate when
+    `tls_dir` is a sandbox state directory, else plain HTTP); yields its base URL."""
     sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
+    tls: dict[str, Any] = {}
+    if tls_dir is not None:
+        tls = {
+            "ssl_certfile": str(tls_dir / "sandbox-server.pem"),
+            "ssl_keyfile": str(tls_dir / "sandbox-server.key"),
+        }
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=1, **tls
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=asyncio.run, args=(server.serve(sockets=[sock]),), daemon=True)
     thread.start()
     for _ in range(1000):
@@ -110,7 +120,7 @@ def serve_asgi(app: Any) -> Iterator[str]:
             break
         threading.Event().wait(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"{'https' if tls_dir else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

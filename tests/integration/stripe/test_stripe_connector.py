@@ -331,7 +331,20 @@ async def test_invoice_and_payment_events_translate_to_canonical_events(cluster:
         [applied] = await translator.translate(payment)
         assert [e.id for e in await translator.translate(paid)] == [posted.id]  # deterministic id
         ignored = await translator.translate(next(e for e in events if e["type"] == "customer.created"))
+        sub_events = [e for e in events if e["data"]["object"].get("id") == write.stripe_id]
+        created = next(e for e in sub_events if e["type"] == "customer.subscription.created")
+        went_live = next(e for e in sub_events if e["type"] == "customer.subscription.updated")
+        assert await translator.translate(created) == []  # created incomplete, not yet activated
+        [activated] = await translator.translate(went_live)
     assert ignored == []
+    assert activated.type == "syncline.subscription.activated.v1" and activated.subject == "sub-tr"
+    validate_event(activated)
+    subscription: dict[str, Any] = activated.data
+    assert subscription["customer_id"] == "cust-tr" and subscription["status"] == "active"
+    assert subscription["term_months"] == 12 and subscription["order_id"] == "ord-100"
+    assert [(i["product_sku"], i["quantity"]) for i in subscription["items"]] == [("SKU-0001", "2")]
+    assert subscription["invoice_schedule"]["frequency"] == "monthly"
+    assert {posted.partitionkey, applied.partitionkey, activated.partitionkey} == {"cust-tr"}
     assert posted.type == "syncline.invoice.posted.v1" and applied.type == "syncline.payment.applied.v1"
     validate_event(posted)
     validate_event(applied)
@@ -388,7 +401,11 @@ async def test_the_documented_least_privilege_restricted_key_runs_the_whole_conn
                 await StripeBillingSink(reader).create_subscription(
                     "tx-rk2", _subscription(_item("SKU-0001", 1, "49.00")), customer
                 )
-    assert {e.type for e in posted} == {"syncline.invoice.posted.v1", "syncline.payment.applied.v1"}
+    assert {e.type for e in posted} == {
+        "syncline.invoice.posted.v1",
+        "syncline.payment.applied.v1",
+        "syncline.subscription.activated.v1",
+    }
     assert denied.value.code == "insufficient_permissions"
     assert "rak_subscriptions_write" in denied.value.message
     assert no_webhooks.value.http_status == 403
@@ -454,3 +471,37 @@ async def test_finalized_and_voided_invoices_post_with_their_status(cluster: San
     assert Decimal(finalized["balance"]["amount"]) == Decimal("299.00")
     assert finalized["due_date"] > finalized["issue_date"]
     assert posted["invoice.finalized"][0].id != posted["invoice.voided"][0].id
+
+
+async def test_invoices_with_more_than_ten_lines_are_posted_whole(cluster: SandboxCluster) -> None:
+    async with async_client(cluster) as client:
+        prices = []
+        for n in range(12):
+            product = await client.v1.products.create_async(
+                {"name": f"Module {n}", "metadata": {"sku": f"SKU-8{n:03d}"}}
+            )
+            params: Any = {
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 100 + n,
+                "recurring": {"interval": "month"},
+            }
+            prices.append((await client.v1.prices.create_async(params)).id)
+        customer = await StripeBillingSink(client).upsert_customer("tx-lines", _customer("cust-lines"))
+        sub_params: Any = {"customer": customer, "items": [{"price": p} for p in prices]}
+        sub = await client.v1.subscriptions.create_async(sub_params)
+        invoice = await client.v1.invoices.retrieve_async(str(sub.latest_invoice))
+        second_page = await client.v1.invoices.line_items.list_async(
+            invoice.id, {"limit": 10, "starting_after": invoice.lines.data[-1].id}
+        )
+        events = [
+            e.to_dict()
+            for e in (await client.v1.events.list_async({"type": "invoice.paid", "limit": 10})).data
+        ]
+        paid = next(e for e in events if e["data"]["object"]["id"] == invoice.id)
+        [posted] = await StripeEventTranslator(StripeLookups(client)).translate(paid)
+    assert len(invoice.lines.data) == 10 and invoice.lines.has_more is True
+    assert len(second_page.data) == 2 and second_page.has_more is False
+    lines = posted.data["lines"]
+    assert [line["product_sku"] for line in lines] == [f"SKU-8{n:03d}" for n in range(12)]
+    assert Decimal(posted.data["total"]["amount"]) == Decimal(sum(100 + n for n in range(12))) / 100

@@ -461,9 +461,10 @@ def test_rejected_requests_are_not_stored_under_their_key(sdk: stripe.StripeClie
     customer = sdk.v1.customers.create({"name": "Retry"})
     fixed = sdk.v1.subscriptions.create(
         {"customer": customer.id, "items": [{"price": _price(sdk, "SKU-0001:monthly:usd").id}]},
-        {"idempotency_key": "fix-and-retry-2"},
+        {"idempotency_key": "fix-and-retry"},
     )
     assert fixed.status == "active"
+    assert fixed.last_response.headers.get("Idempotent-Replayed") is None
 
 
 def test_rate_limit_answers_429_rate_limit(tmp_path: Path) -> None:

@@ -61,6 +61,18 @@ def test_sdk_construct_event_accepts_real_deliveries(tmp_path: Path) -> None:
         stripe.Webhook.construct_event(body, headers["stripe-signature"], "whsec_not_ours")
 
 
+def test_deliveries_to_an_https_receiver_verify_its_certificate(tmp_path: Path) -> None:
+    receiver = RecordingReceiver()
+    with stripe_sandbox(tmp_path) as cluster, serve_asgi(receiver.app, tls_dir=cluster.state_dir) as base:
+        assert base.startswith("https://")
+        sdk = sdk_client(cluster)
+        endpoint = _endpoint(sdk, f"{base}/hook", ["customer.created"])
+        sdk.v1.customers.create({"name": "Over TLS"})
+        _idle(cluster)
+    [(body, headers)] = receiver.deliveries
+    assert stripe.Webhook.construct_event(body, headers["stripe-signature"], str(endpoint.secret))
+
+
 def test_failed_deliveries_are_retried_with_back_off(tmp_path: Path) -> None:
     receiver = RecordingReceiver(fail_first=2)
     with serve_asgi(receiver.app) as base, stripe_sandbox(tmp_path) as cluster:

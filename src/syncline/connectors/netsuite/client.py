@@ -193,10 +193,17 @@ class NetSuiteClient:
         response = await self.request("PATCH", f"{RECORD_PATH}/{record_type}/{key}", json=body)
         return record_id_from_location(response.headers.get("location"))
 
-    async def upsert_record(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
-        """PUT eid:: idempotent create-or-update; a retried call never makes a second record."""
+    async def upsert_record(
+        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: tuple[str, ...] = ()
+    ) -> str:
+        """PUT eid:: idempotent create-or-update; a retried call never makes a second record.
+
+        Name the sublists the body carries in full in `replace` (e.g. `("item",)`): NetSuite otherwise
+        merges sent lines into the existing ones, and a retry would add the lines a second time.
+        """
         clean = {k: v for k, v in body.items() if k != "externalId"}
-        response = await self.request("PUT", eid_path(record_type, external_id), json=clean)
+        params = {"replace": ",".join(replace)} if replace else None
+        response = await self.request("PUT", eid_path(record_type, external_id), json=clean, params=params)
         return record_id_from_location(response.headers.get("location"))
 
     async def delete_record(self, record_type: str, key: str) -> None:

@@ -30,6 +30,10 @@ class NetSuiteConfig(BaseModel):
     concurrency_limit: int = Field(
         default=5, ge=1, description="this process group's share of the account limit"
     )
+    integration_entity_id: str | None = Field(
+        default=None,
+        description="id of the entity mapped in the M2M setup; its saves are ours (echo suppression)",
+    )
     timeout_s: float = Field(default=30.0, gt=0)
     token_refresh_margin_s: float = Field(default=120.0, ge=0)
 
@@ -71,6 +75,8 @@ class NetSuiteConfig(BaseModel):
             "certificate_id": entry["certificate_id"],
             "private_key_path": Path(entry["private_key_path"]),
         }
+        if entry.get("integration_entity_id"):
+            values["integration_entity_id"] = str(entry["integration_entity_id"])
         if "ca_cert" in info:
             values["ca_cert"] = Path(info["ca_cert"])
         return cls(**{**values, **overrides})

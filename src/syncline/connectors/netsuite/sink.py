@@ -25,7 +25,7 @@ from syncline.connectors.netsuite.mapping import (
 from syncline.connectors.netsuite.references import ReferenceData
 from syncline.contracts import Customer, Money, Order
 from syncline.engine.ratelimit import Priority
-from syncline.errors import BusinessRejection, TransientError
+from syncline.errors import BusinessRejection, ContractViolation, TransientError
 
 APPROVAL_FIELDS = [
     "externalId",
@@ -79,22 +79,50 @@ class NetSuiteSink:
             currency_id=await self.references.currency_id(customer.currency),
         )
         external_id = external_id_for(customer.id)
-        await self.client.upsert_record("customer", external_id, body)
-        return await self.customer_approval(customer.id)
+        await self.client.upsert_record("customer", external_id, body, replace=("addressBook",))
+        outcome = await self.customer_approval(customer.id)
+        if outcome is None:
+            raise TransientError(
+                "NetSuite accepted the customer but cannot find it by external id yet",
+                system="netsuite",
+                code="customer_not_in_erp",
+            )
+        return outcome
 
-    async def customer_approval(self, customer_id: str) -> ApprovalOutcome:
-        """Poll the approval state; safe from any worker, before or after a restart."""
-        record = await self.client.get_record(
-            "customer", f"eid:{external_id_for(customer_id)}", fields=APPROVAL_FIELDS
-        )
+    async def customer_approval(self, customer_id: str) -> ApprovalOutcome | None:
+        """Poll the approval state; safe from any worker, before or after a restart.
+
+        None when NetSuite has no customer with that external id: the create request never arrived
+        (a crash before the call) or the customer was deleted, so the flow submits it (again).
+        """
+        try:
+            record = await self.client.get_record(
+                "customer", f"eid:{external_id_for(customer_id)}", fields=APPROVAL_FIELDS
+            )
+        except ContractViolation as exc:
+            if exc.code == "NONEXISTENT_ID":
+                return None
+            raise
         return approval_from_record(record)
 
     async def create_sales_order(
         self, order: Order, *, customer_internal_id: str | None = None
     ) -> SalesOrderRef:
         """Upsert the sales order for a canonical order whose customer NetSuite has approved."""
+        with call_priority(Priority.ORDER_BOOKING):
+            return await self._create_sales_order(order, customer_internal_id)
+
+    async def _create_sales_order(self, order: Order, customer_internal_id: str | None) -> SalesOrderRef:
         if customer_internal_id is None:
-            customer_internal_id = require_approved(await self.customer_approval(order.customer_id))
+            outcome = await self.customer_approval(order.customer_id)
+            if outcome is None:
+                raise TransientError(
+                    f"customer {order.customer_id} is not in NetSuite yet; the customer flow must submit it "
+                    "before the order can be booked",
+                    system="netsuite",
+                    code="customer_not_in_erp",
+                )
+            customer_internal_id = require_approved(outcome)
         body = sales_order_body(
             order,
             customer_id=customer_internal_id,
@@ -103,7 +131,7 @@ class NetSuiteSink:
             item_ids=await self.references.item_ids([line.product_sku for line in order.lines]),
         )
         external_id = external_id_for(order.id)
-        internal_id = await self.client.upsert_record("salesOrder", external_id, body)
+        internal_id = await self.client.upsert_record("salesOrder", external_id, body, replace=("item",))
         record = await self.client.get_record(
             "salesOrder", internal_id, fields=["tranId", "total", "orderStatus"]
         )

@@ -69,6 +69,7 @@ class RecordChange:
     external_id: str | None
     modified_at: dt.datetime
     record_type: str | None = None
+    committed_by: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,7 +86,13 @@ def changes_query(table: str, checkpoint: Checkpoint, extra_columns: tuple[str, 
     if table not in FEED_TABLES:
         raise ValueError(f"no change feed for table {table!r}; choose from {', '.join(FEED_TABLES)}")
     columns = ", ".join(
-        ["id", "externalid", f"TO_CHAR(lastmodifieddate, '{TIMESTAMP_FORMAT}') AS modified", *extra_columns]
+        [
+            "id",
+            "externalid",
+            f"TO_CHAR(lastmodifieddate, '{TIMESTAMP_FORMAT}') AS modified",
+            "lastmodifiedby",
+            *extra_columns,
+        ]
     )
     where = ""
     if checkpoint.modified_at is not None:
@@ -99,19 +106,32 @@ async def fetch_changes(
 ) -> tuple[list[RecordChange], Checkpoint]:
     """Changes after `checkpoint` (at most `page_size`) and the checkpoint that follows them."""
     extra = ("type",) if table == "transaction" else ()
+    query = changes_query(table, checkpoint, extra)
     limit = min(1000, page_size + len(checkpoint.seen_ids))
-    page = await client.suiteql_page(changes_query(table, checkpoint, extra), limit=limit)
     changes: list[RecordChange] = []
-    for row in page.items:
-        modified = dt.datetime.strptime(row["modified"], _PY_TIMESTAMP).replace(tzinfo=dt.UTC)
-        if modified == checkpoint.modified_at and row["id"] in checkpoint.seen_ids:
-            continue
-        changes.append(
-            RecordChange(table, row["id"], row.get("externalid"), modified, row.get("type"), dict(row))
-        )
-        if len(changes) == page_size:
-            break
-    return changes, advance(checkpoint, changes)
+    offset = 0
+    while True:  # more pages only when a crowded second fills whole pages with rows already seen
+        page = await client.suiteql_page(query, limit=limit, offset=offset)
+        for row in page.items:
+            modified = dt.datetime.strptime(row["modified"], _PY_TIMESTAMP).replace(tzinfo=dt.UTC)
+            if modified == checkpoint.modified_at and row["id"] in checkpoint.seen_ids:
+                continue
+            changes.append(
+                RecordChange(
+                    table,
+                    row["id"],
+                    row.get("externalid"),
+                    modified,
+                    record_type=row.get("type"),
+                    committed_by=row.get("lastmodifiedby"),
+                    fields=dict(row),
+                )
+            )
+            if len(changes) == page_size:
+                return changes, advance(checkpoint, changes)
+        if changes or not page.has_more:
+            return changes, advance(checkpoint, changes)
+        offset += limit
 
 
 def advance(checkpoint: Checkpoint, changes: list[RecordChange]) -> Checkpoint:
@@ -166,11 +186,13 @@ class NetSuiteSource:
         return invoice_from_record(record, currency=currency, customer_id=customer_id, order_id=order_id)
 
     async def invoices_for_order(self, sales_order_internal_id: str) -> list[Invoice]:
-        rows = await self.client.suiteql_all(
-            "SELECT id FROM transaction WHERE type = 'CustInvc' "
-            f"AND createdfrom = {int(sales_order_internal_id)} ORDER BY id"
-        )
-        return [await self.get_invoice(row["id"]) for row in rows]
+        """The invoices NetSuite billed from one sales order (`createdfrom`), oldest first."""
+        with call_priority(Priority.PAYMENTS):
+            rows = await self.client.suiteql_all(
+                "SELECT id FROM transaction WHERE type = 'CustInvc' "
+                f"AND createdfrom = {int(sales_order_internal_id)} ORDER BY id"
+            )
+            return [await self._get_invoice(row["id"]) for row in rows]
 
     async def get_payment(self, key: str) -> Payment:
         """A customer payment with the invoices it settles, as canonical ids."""

@@ -73,13 +73,16 @@ ORDER_STATUS = {
 }
 
 
-def _build(model: type[M], sobject: str, record: Mapping[str, Any], values: dict[str, Any]) -> M:
-    """Validate a canonical model; a refusal names the Salesforce record it came from."""
+def _build(
+    model: type[M], sobject: str, record: Mapping[str, Any], values: dict[str, Any], part: str = ""
+) -> M:
+    """Validate a canonical model; a refusal names the Salesforce record (and part) it came from."""
     try:
         return model.model_validate(values)
     except ValueError as exc:
+        where = f" {part}" if part else ""
         raise ContractViolation(
-            f"{sobject} {record.get('Id', '?')} does not make a valid {model.__name__}: {exc}",
+            f"{sobject} {record.get('Id', '?')}{where} does not make a valid {model.__name__}: {exc}",
             system=SYSTEM,
             code="MAPPING_FAILED",
         ) from exc
@@ -116,7 +119,7 @@ def _external_ids(record: Mapping[str, Any], extra: Mapping[str, str]) -> dict[s
     return ids
 
 
-def address_from(record: Mapping[str, Any], prefix: str) -> Address | None:
+def address_from(record: Mapping[str, Any], prefix: str, sobject: str = "Account") -> Address | None:
     """`BillingStreet/City/StateCode/PostalCode/CountryCode` (or Shipping/Mailing) as an Address."""
     street = _text(record, f"{prefix}Street")
     city = _text(record, f"{prefix}City")
@@ -132,7 +135,7 @@ def address_from(record: Mapping[str, Any], prefix: str) -> Address | None:
         "postal_code": _text(record, f"{prefix}PostalCode"),
         "country": country.upper() if len(country) == 2 else country,
     }
-    return _build(Address, f"{prefix} address of", record, values)
+    return _build(Address, sobject, record, values, part=f"{prefix.lower()} address")
 
 
 def address_fields(address: Address | None, prefix: str) -> dict[str, Any]:
@@ -423,8 +426,8 @@ def order_to_order(
         "legal_entity": _text(record, "Legal_Entity__c") or defaults.legal_entity,
         "pricing_version": _text(record, "Pricing_Version__c") or defaults.pricing_version,
         "po_number": _text(record, "PoNumber"),
-        "bill_to": address_from(record, "Billing"),
-        "ship_to": address_from(record, "Shipping"),
+        "bill_to": address_from(record, "Billing", "Order"),
+        "ship_to": address_from(record, "Shipping", "Order"),
         "lines": [_line_values(item, i, currency, defaults) for i, item in enumerate(items, 1)],
         "effective_date": record.get("EffectiveDate"),
         "booked_at": parse_salesforce_datetime(str(activated)) if activated else _modified_at(record),

@@ -25,6 +25,7 @@ from syncline.connectors.stripe.mapping import (
     payment_from_stripe,
     price_params,
     product_params,
+    subscription_from_stripe,
     subscription_params,
 )
 from syncline.connectors.stripe.sink import StripeBillingSink, SubscriptionWrite, idempotency_key
@@ -73,6 +74,7 @@ __all__ = [
     "price_params",
     "product_params",
     "select_new_events",
+    "subscription_from_stripe",
     "subscription_params",
     "webhook_app",
 ]

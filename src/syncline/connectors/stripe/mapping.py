@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from syncline.contracts import (
     Address,
@@ -39,6 +41,7 @@ from syncline.contracts import (
 from syncline.errors import BusinessRejection, ContractViolation
 
 SYSTEM = "stripe"
+M = TypeVar("M", bound=BaseModel)
 RECURRING: Mapping[BillingFrequency, tuple[str, int]] = {
     BillingFrequency.MONTHLY: ("month", 1),
     BillingFrequency.QUARTERLY: ("month", 3),
@@ -256,6 +259,7 @@ def _subscription_metadata(subscription: Subscription) -> dict[str, str]:
     if subscription.order_id:
         metadata["order_id"] = subscription.order_id
     metadata["customer_id"] = subscription.customer_id
+    metadata["term_months"] = str(subscription.term_months)
     return metadata
 
 
@@ -389,48 +393,56 @@ def _line(
 def invoice_from_stripe(
     invoice: Mapping[str, Any], *, customer_id: str, sku_by_price: Mapping[str, str]
 ) -> Invoice:
-    """A finalised Stripe invoice as the canonical `Invoice` (data of `invoice.posted`)."""
+    """A finalised Stripe invoice, with ALL its lines, as the canonical `Invoice` (`invoice.posted`).
+
+    Totals are Stripe's own (`subtotal`, `total_taxes`, `total`); the canonical model re-checks that
+    the lines add up, so a truncated line list or an unmapped discount is caught, never posted.
+    """
     if invoice.get("status") == "draft" or not invoice.get("number"):
         raise ContractViolation(f"invoice {invoice.get('id')} is a draft; only finalised invoices are posted")
+    if invoice["lines"].get("has_more"):
+        raise ContractViolation(f"invoice {invoice['id']} has more lines than given; fetch them all first")
     currency = str(invoice["currency"]).upper()
     total = int(invoice["total"])
-    paid = (
-        total - int(invoice["amount_remaining"])
-        if invoice["status"] != "void"
-        else int(invoice["amount_paid"])
-    )
+    void = invoice["status"] == "void"
+    paid = int(invoice["amount_paid"]) if void else total - int(invoice["amount_remaining"])
     transitions = invoice.get("status_transitions") or {}
     finalized_at = transitions.get("finalized_at") or invoice["created"]
     parent = invoice.get("parent") or {}
     sub_meta = (parent.get("subscription_details") or {}).get("metadata") or {}
     sub_stripe_id = (parent.get("subscription_details") or {}).get("subscription")
-    tax = sum(int(t.get("amount", 0)) for t in invoice.get("total_taxes") or [])
-    lines = [_line(i, ln, currency, sku_by_price) for i, ln in enumerate(invoice["lines"]["data"])]
     issue = _date(finalized_at) or _date(invoice["created"])
-    return Invoice.model_validate(
-        {
-            "id": f"{SYSTEM}:{invoice['id']}",
-            "number": invoice["number"],
-            "customer_id": customer_id,
-            "subscription_id": sub_meta.get("syncline_id")
-            or (f"{SYSTEM}:{sub_stripe_id}" if sub_stripe_id else None),
-            "order_id": sub_meta.get("order_id"),
-            "status": _invoice_status(invoice, paid if invoice["status"] == "open" else 0),
-            "currency": currency,
-            "lines": lines,
-            "subtotal": from_minor(sum(int(ln["amount"]) for ln in invoice["lines"]["data"]), currency),
-            "tax": from_minor(tax, currency),
-            "total": from_minor(sum(int(ln["amount"]) for ln in invoice["lines"]["data"]) + tax, currency),
-            "amount_paid": from_minor(paid, currency),
-            "balance": from_minor(
-                sum(int(ln["amount"]) for ln in invoice["lines"]["data"]) + tax - paid, currency
-            ),
-            "issue_date": issue,
-            "due_date": _date(invoice.get("due_date")) or issue,
-            "posted_at": _datetime(int(finalized_at)),
-            "external_ids": {SYSTEM: invoice["id"]},
-        }
-    )
+    document = {
+        "id": f"{SYSTEM}:{invoice['id']}",
+        "number": invoice["number"],
+        "customer_id": customer_id,
+        "subscription_id": sub_meta.get("syncline_id")
+        or (f"{SYSTEM}:{sub_stripe_id}" if sub_stripe_id else None),
+        "order_id": sub_meta.get("order_id"),
+        "status": _invoice_status(invoice, 0 if void else paid),
+        "currency": currency,
+        "lines": [_line(i, ln, currency, sku_by_price) for i, ln in enumerate(invoice["lines"]["data"])],
+        "subtotal": from_minor(int(invoice["subtotal"]), currency),
+        "tax": from_minor(sum(int(t.get("amount", 0)) for t in invoice.get("total_taxes") or []), currency),
+        "total": from_minor(total, currency),
+        "amount_paid": from_minor(paid, currency),
+        "balance": from_minor(total - paid, currency),
+        "issue_date": issue,
+        "due_date": _date(invoice.get("due_date")) or issue,
+        "posted_at": _datetime(int(finalized_at)),
+        "external_ids": {SYSTEM: invoice["id"]},
+    }
+    return _validated(Invoice, document, f"invoice {invoice['id']}")
+
+
+def _validated(model: type[M], document: dict[str, Any], what: str) -> M:
+    """The canonical model, or a ContractViolation naming every broken rule (dead-lettered)."""
+    try:
+        return model.model_validate(document)
+    except ValueError as error:
+        raise ContractViolation(
+            f"{what} does not map to a valid {model.__name__}: {error}", system=SYSTEM
+        ) from None
 
 
 def payment_from_stripe(
@@ -449,7 +461,8 @@ def payment_from_stripe(
         payment_intent, intent_id = intent_id, intent_id["id"]
     method_types = (payment_intent or {}).get("payment_method_types") or ["card"]
     paid_at = (invoice_payment.get("status_transitions") or {}).get("paid_at") or invoice_payment["created"]
-    return Payment.model_validate(
+    return _validated(
+        Payment,
         {
             "id": f"{SYSTEM}:{intent_id or invoice_payment['id']}",
             "customer_id": customer_id,
@@ -468,7 +481,8 @@ def payment_from_stripe(
             "reference": intent_id,
             "received_at": _datetime(int(paid_at)),
             "external_ids": {SYSTEM: str(intent_id or invoice_payment["id"])},
-        }
+        },
+        f"invoice payment {invoice_payment['id']}",
     )
 
 
@@ -483,6 +497,71 @@ def _method(stripe_type: str) -> PaymentMethodType:
 
 def subscription_status(stripe_status: str) -> SubscriptionStatus:
     return SUBSCRIPTION_STATUS[stripe_status]
+
+
+FREQUENCY_OF: Mapping[tuple[str, int], BillingFrequency] = {v: k for k, v in RECURRING.items()}
+
+
+def _frequency(price: Mapping[str, Any]) -> BillingFrequency:
+    recurring = price.get("recurring") or {}
+    cadence = (str(recurring.get("interval")), int(recurring.get("interval_count") or 1))
+    frequency = FREQUENCY_OF.get(cadence)
+    if frequency is None:
+        raise ContractViolation(
+            f"price {price.get('id')} bills every {cadence}; no canonical frequency", system=SYSTEM
+        )
+    return frequency
+
+
+def _subscription_item(item: Mapping[str, Any], currency: str) -> dict[str, Any]:
+    sku = item_sku(item)
+    if not sku:
+        raise ContractViolation(
+            f"subscription item {item.get('id')} has no SKU (metadata[sku])", system=SYSTEM
+        )
+    price = item["price"]
+    unit = Decimal(str(price.get("unit_amount_decimal") or price["unit_amount"]))
+    return {
+        "product_sku": sku,
+        "quantity": Decimal(int(item["quantity"])),
+        "unit_price": Money.of(unit.scaleb(-minor_units(currency)), currency),
+        "billing_frequency": _frequency(price),
+    }
+
+
+def subscription_from_stripe(sub: Mapping[str, Any], *, customer_id: str, as_of: datetime) -> Subscription:
+    """A Stripe subscription as the canonical `Subscription` (data of `subscription.activated`).
+
+    The term comes from `metadata[term_months]` (set when Syncline created it), else one billing period.
+    Items with quantity 0 are left out (Stripe allows them; the canonical model does not).
+    """
+    currency = str(sub["currency"]).upper()
+    items = [_subscription_item(item, currency) for item in sub["items"]["data"] if int(item["quantity"]) > 0]
+    metadata = sub.get("metadata") or {}
+    first = sub["items"]["data"][0]
+    frequency = _frequency(first["price"])
+    cancel_at = sub.get("cancel_at")
+    document = {
+        "id": canonical_id_from(sub),
+        "customer_id": customer_id,
+        "order_id": metadata.get("order_id"),
+        "status": subscription_status(str(sub["status"])),
+        "currency": currency,
+        "items": items,
+        "term_months": int(metadata.get("term_months") or max(frequency.months, 1)),
+        "start_date": _date(sub["start_date"]),
+        "end_date": _date(cancel_at) if cancel_at else None,
+        "auto_renew": not sub.get("cancel_at_period_end") and not cancel_at,
+        "invoice_schedule": {
+            "frequency": frequency,
+            "anchor_day": _date(sub["billing_cycle_anchor"]).day,  # type: ignore[union-attr]
+            "in_advance": True,
+            "next_invoice_date": _date(first.get("current_period_end")),
+        },
+        "external_ids": {SYSTEM: sub["id"]},
+        "updated_at": as_of,
+    }
+    return _validated(Subscription, document, f"subscription {sub['id']}")
 
 
 __all__ = [
@@ -504,6 +583,7 @@ __all__ = [
     "payment_from_stripe",
     "price_params",
     "product_params",
+    "subscription_from_stripe",
     "subscription_params",
     "subscription_status",
     "to_minor",

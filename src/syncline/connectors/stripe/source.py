@@ -25,8 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from syncline.connectors.stripe.client import StripeSettings
 from syncline.connectors.stripe.errors import SYSTEM, WebhookSignatureInvalid, classify_stripe_error
-from syncline.connectors.stripe.mapping import canonical_id_from, invoice_from_stripe, payment_from_stripe
+from syncline.connectors.stripe.mapping import (
+    canonical_id_from,
+    invoice_from_stripe,
+    payment_from_stripe,
+    subscription_from_stripe,
+)
 from syncline.contracts import EventEnvelope, new_event
 from syncline.errors import ContractViolation
 
@@ -75,6 +81,11 @@ class WebhookVerifier:
         self._secrets = tuple(secrets)
         self.tolerance_s = tolerance_s
         self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: StripeSettings) -> WebhookVerifier:
+        """The verifier for the configured secrets (both, during a rotation) and tolerance."""
+        return cls(settings.webhook_secrets, tolerance_s=settings.webhook_tolerance_s)
 
     def verify(self, raw_body: bytes, signature_header: str | None) -> dict[str, Any]:
         """The parsed event when a secret signed exactly these bytes recently; else raise."""
@@ -241,6 +252,7 @@ async def gap_fill(
 # translation to canonical events -----------------------------------------------------------------
 
 INVOICE_POSTED = "syncline.invoice.posted.v1"
+SUBSCRIPTION_ACTIVATED = "syncline.subscription.activated.v1"
 PAYMENT_APPLIED = "syncline.payment.applied.v1"
 INVOICE_POSTING_EVENTS = frozenset(
     {
@@ -281,14 +293,52 @@ class StripeLookups:
     async def skus(self, price_ids: Sequence[str]) -> dict[str, str]:
         for price_id in price_ids:
             if price_id not in self._skus:
-                price = await self._retrieve("prices", price_id)
-                key = price.get("lookup_key")
-                sku = (price.get("metadata") or {}).get("sku") or (str(key).split(":", 1)[0] if key else "")
-                self._skus[price_id] = str(sku)
+                price = await self._retrieve("prices", price_id, {"expand": ["product"]})
+                self._skus[price_id] = _sku_of_price(price)
         return {p: self._skus[p] for p in price_ids if self._skus.get(p)}
 
     async def invoice(self, invoice_id: str) -> dict[str, Any]:
         return await self._retrieve("invoices", invoice_id)
+
+    async def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every line of an invoice (an invoice object embeds only the first ten)."""
+        lines: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            try:
+                page = await self.client.v1.invoices.line_items.list_async(invoice_id, cast(Any, params))
+            except stripe.StripeError as error:
+                raise classify_stripe_error(error) from error
+            lines += [line.to_dict() for line in page.data]
+            if not page.has_more or not page.data:
+                return lines
+            params["starting_after"] = page.data[-1].id
+
+
+def _sku_of_price(price: Mapping[str, Any]) -> str:
+    """Price metadata, else the lookup key's SKU part, else the product's metadata (our conventions)."""
+    key = price.get("lookup_key")
+    product = price.get("product")
+    product_meta = (product.get("metadata") or {}) if isinstance(product, Mapping) else {}
+    sku = (
+        (price.get("metadata") or {}).get("sku")
+        or (str(key).split(":", 1)[0] if key else None)
+        or product_meta.get("sku")
+    )
+    return str(sku or "")
+
+
+LIVE = frozenset({"active", "trialing"})
+
+
+def _activates(event: Mapping[str, Any]) -> bool:
+    """A subscription created live, or leaving `incomplete` for live: billing activated it."""
+    kind = str(event["type"])
+    status = event["data"]["object"].get("status")
+    if kind == "customer.subscription.created":
+        return status in LIVE
+    previous = (event["data"].get("previous_attributes") or {}).get("status")
+    return kind == "customer.subscription.updated" and previous == "incomplete" and status in LIVE
 
 
 class StripeEventTranslator:
@@ -305,9 +355,22 @@ class StripeEventTranslator:
             return [await self._invoice_posted(event, obj)]
         if kind in PAYMENT_EVENTS and obj.get("status") == "paid":
             return [await self._payment_applied(event, obj)]
+        if _activates(event):
+            return [await self._subscription_activated(event, obj)]
         return []
 
+    async def _subscription_activated(
+        self, event: Mapping[str, Any], sub: Mapping[str, Any]
+    ) -> EventEnvelope:
+        customer_id = await self.lookups.customer_id(str(sub["customer"]))
+        as_of = datetime.fromtimestamp(int(event["created"]), UTC)
+        data = subscription_from_stripe(sub, customer_id=customer_id, as_of=as_of)
+        return self._envelope(SUBSCRIPTION_ACTIVATED, data.id, data, str(sub["id"]), event, customer_id)
+
     async def _invoice_posted(self, event: Mapping[str, Any], invoice: Mapping[str, Any]) -> EventEnvelope:
+        if invoice["lines"].get("has_more"):
+            every_line = await self.lookups.invoice_lines(str(invoice["id"]))
+            invoice = {**invoice, "lines": {**invoice["lines"], "data": every_line, "has_more": False}}
         price_ids = [
             str(line["pricing"]["price_details"]["price"])
             for line in invoice["lines"]["data"]
@@ -318,7 +381,7 @@ class StripeEventTranslator:
             customer_id=await self.lookups.customer_id(str(invoice["customer"])),
             sku_by_price=await self.lookups.skus(price_ids),
         )
-        return self._envelope(INVOICE_POSTED, data.id, data, str(invoice["id"]), event)
+        return self._envelope(INVOICE_POSTED, data.id, data, str(invoice["id"]), event, data.customer_id)
 
     async def _payment_applied(
         self, event: Mapping[str, Any], invoice_payment: Mapping[str, Any]
@@ -327,11 +390,20 @@ class StripeEventTranslator:
         data = payment_from_stripe(
             invoice_payment, invoice, customer_id=await self.lookups.customer_id(str(invoice["customer"]))
         )
-        return self._envelope(PAYMENT_APPLIED, data.id, data, str(invoice_payment["id"]), event)
+        return self._envelope(
+            PAYMENT_APPLIED, data.id, data, str(invoice_payment["id"]), event, data.customer_id
+        )
 
     def _envelope(
-        self, event_type: str, subject: str, data: Any, record_id: str, event: Mapping[str, Any]
+        self,
+        event_type: str,
+        subject: str,
+        data: Any,
+        record_id: str,
+        event: Mapping[str, Any],
+        customer_id: str,
     ) -> EventEnvelope:
+        """Ordered per customer (the canonical entity billing events hang from), like the examples."""
         return new_event(
             event_type,
             subject=subject,
@@ -339,6 +411,7 @@ class StripeEventTranslator:
             source_system=SYSTEM,
             record_id=record_id,
             change_marker=str(event["id"]),
+            partition_key=customer_id,
             instance=self.instance,
             time=datetime.fromtimestamp(int(event["created"]), UTC),
         )
@@ -350,6 +423,7 @@ __all__ = [
     "INVOICE_POSTING_EVENTS",
     "PAYMENT_APPLIED",
     "PAYMENT_EVENTS",
+    "SUBSCRIPTION_ACTIVATED",
     "EventCheckpoint",
     "GapFill",
     "IngestOutcome",

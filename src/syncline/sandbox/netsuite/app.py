@@ -46,7 +46,7 @@ from syncline.sandbox.netsuite.problems import (
 )
 from syncline.sandbox.netsuite.records import RecordService
 from syncline.sandbox.netsuite.seed import seed_account
-from syncline.sandbox.netsuite.store import RecordStore, canonical_type
+from syncline.sandbox.netsuite.store import INTEGRATION_USER, RecordStore, canonical_type
 from syncline.sandbox.netsuite.suiteql import run_query
 from syncline.sandbox.netsuite.wire import collection, json_body, matches_q, paging, record_key
 
@@ -115,6 +115,7 @@ class NetSuiteSandbox:
             "client_id": self.integration.client_id,
             "certificate_id": self.integration.certificate_id,
             "private_key_path": str(self.integration.private_key_path),
+            "integration_entity_id": INTEGRATION_USER["id"],
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -240,14 +241,15 @@ class NetSuiteSandbox:
             self.records.delete(record_type, key)
             return Response(status_code=204)
         body = await json_body(request)
+        replace = frozenset(filter(None, request.query_params.get("replace", "").split(",")))
         if request.method == "PUT":
             if not key.startswith("eid:"):
                 raise NetSuiteProblem(
                     405, "METHOD_NOT_ALLOWED", "PUT is supported only for upsert by eid:{externalId}."
                 )
-            record, _created = self.records.upsert(record_type, key[4:], body)
+            record, _created = self.records.upsert(record_type, key[4:], body, replace)
         else:
-            record = self.records.update(record_type, key, body)
+            record = self.records.update(record_type, key, body, replace)
         return self._located(record_type, record)
 
     async def _transform(self, request: Request) -> Response:

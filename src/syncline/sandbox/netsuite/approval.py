@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from syncline.sandbox.netsuite.store import RecordStore, iso, parse_iso
+from syncline.sandbox.netsuite.store import CREDIT_CONTROL_USER, RecordStore, iso, parse_iso
 
 APPROVED = {"id": "approved", "refName": "Approved"}
 REJECTED = {"id": "rejected", "refName": "Rejected"}
@@ -93,7 +93,7 @@ class ApprovalProcess:
             customer["custentity_approval_reason"] = reason
         customer.pop("custentity_approval_due", None)
         customer["custentity_approval_date"] = iso(self.clock())
-        self.store.touch(customer)
+        self.store.touch(customer, by=CREDIT_CONTROL_USER)
         return {
             "eventType": "customer.approval",
             "recordType": "customer",

@@ -17,10 +17,13 @@ from syncline.sandbox.netsuite import rules
 from syncline.sandbox.netsuite.approval import ApprovalProcess
 from syncline.sandbox.netsuite.problems import NetSuiteProblem
 from syncline.sandbox.netsuite.store import (
+    INTEGRATION_USER,
     ITEM_TYPES,
     READ_ONLY_TYPES,
+    SUBLISTS,
     TRANSACTION_TYPES,
     RecordStore,
+    merge_lines,
     ref_name,
 )
 
@@ -29,6 +32,7 @@ READ_ONLY_FIELDS = {
     "links",
     "dateCreated",
     "lastModifiedDate",
+    "lastModifiedBy",
     "balance",
     "overdueBalance",
     "custentity_approval_status",
@@ -67,25 +71,34 @@ class RecordService:
             )
         with self.store.lock:
             prepared = self._prepare(record_type, clean, None)
-            record = self.store.insert(record_type, prepared)
+            record = self.store.insert(record_type, prepared, by=INTEGRATION_USER)
             self._after_create(record_type, record)
             return record
 
-    def update(self, record_type: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update(
+        self, record_type: str, key: str, body: dict[str, Any], replace: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """PATCH: sent fields replace, null clears; sublists merge by `line` unless named in `replace`."""
         self._refuse_read_only_type(record_type)
         with self.store.lock:
             record = self.store.get(record_type, key)
-            merged = {**copy.deepcopy(record), **_writable(body)}
+            incoming = _writable(body)
+            for field in SUBLISTS & incoming.keys() - replace:
+                if isinstance(incoming[field], dict) and isinstance(record.get(field), dict):
+                    incoming[field] = merge_lines(record[field], incoming[field])
+            merged = {**copy.deepcopy(record), **incoming}
             merged = {k: v for k, v in merged.items() if v is not None}
             prepared = self._prepare(record_type, merged, record)
             changes = {k: v for k, v in prepared.items() if record.get(k) != v}
             changes.update({k: None for k, v in _writable(body).items() if v is None})
-            updated = self.store.update(record_type, record, changes)
+            updated = self.store.update(record_type, record, changes, by=INTEGRATION_USER)
             if record_type == "customer" and changes and _approval_state(updated) == "rejected":
                 self.approvals.start_pending(updated)  # a corrected customer is resubmitted
             return updated
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def upsert(
+        self, record_type: str, external_id: str, body: dict[str, Any], replace: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], bool]:
         """PUT eid:: update the record with that external id, or create it. Returns (record, created)."""
         if body.get("externalId") not in (None, external_id):
             raise NetSuiteProblem(
@@ -96,7 +109,7 @@ class RecordService:
             )
         with self.store.lock:
             if self.store.find(record_type, f"eid:{external_id}") is not None:
-                return self.update(record_type, f"eid:{external_id}", body), False
+                return self.update(record_type, f"eid:{external_id}", body, replace), False
             return self.create(record_type, {**body, "externalId": external_id}), True
 
     def delete(self, record_type: str, key: str) -> None:
@@ -147,7 +160,7 @@ class RecordService:
                 raise rules.user_error("Please enter value(s) for: Item Name/Number", "itemId")
             return body
         if record_type == "salesOrder":
-            return self._prepare_sales_order(body)
+            return self._prepare_sales_order(body, existing)
         if record_type in {"invoice", "creditMemo"}:
             return self._prepare_billing(record_type, body, existing)
         if record_type == "customerPayment":
@@ -197,12 +210,13 @@ class RecordService:
         body["postingPeriod"] = {"id": period["id"]}
         return customer
 
-    def _prepare_sales_order(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _prepare_sales_order(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         customer = self._transaction_context(body, "entity")
-        rules.check_customer_may_transact(customer)
         lines = rules.resolve_lines(self.store, body)
-        currency = self.store.get("currency", str(body["currency"]["id"]))
-        rules.check_credit_hold(customer, str(currency["symbol"]))
+        if existing is None:  # approval and credit are checked when the order is entered, not on edits
+            rules.check_customer_may_transact(customer)
+            currency = self.store.get("currency", str(body["currency"]["id"]))
+            rules.check_credit_hold(customer, str(currency["symbol"]))
         total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0"))
         body["item"] = {"items": lines}
         body.update(subtotal=float(total), total=float(total))

@@ -199,7 +199,7 @@ def resolve_lines(store: RecordStore, body: dict[str, Any]) -> list[dict[str, An
         priced.append(
             {
                 **line,
-                "line": number,
+                "line": int(line.get("line", number)),
                 "quantity": float(quantity),
                 "rate": float(rate),
                 "amount": float(amount),

@@ -19,7 +19,7 @@ from typing import Any
 from faker import Faker
 from stdnum.iso7064 import mod_11_10
 
-from syncline.sandbox.netsuite.store import RecordStore
+from syncline.sandbox.netsuite.store import ADMIN_USER, RecordStore
 
 CATALOG_SIZE = 30
 MISSING_SKUS = frozenset({"SKU-0007", "SKU-0019", "SKU-0026"})
@@ -123,21 +123,21 @@ def _seed_items(store: RecordStore, rng: random.Random, fake: Faker) -> None:
             "subsidiary": {"items": [{"id": s[0]} for s in SUBSIDIARIES]},
             "includeChildren": True,
         }
-        store.insert(record_type, body)
+        store.insert(record_type, body, by=ADMIN_USER)
 
 
 def _seed_customers(store: RecordStore, rng: random.Random, fake: Faker) -> None:
     for name, domain, sub, country, tax_id in LOOKALIKES:
-        store.insert("customer", _customer(name, domain, sub, country, tax_id, rng, fake))
+        store.insert("customer", _customer(name, domain, sub, country, tax_id, rng, fake), by=ADMIN_USER)
     for _ in range(12):
         sub, _name, country, _base, _extra = rng.choice(SUBSIDIARIES)
         name = fake.unique.company()
         domain = name.lower().replace(",", "").replace(" ", "-").replace("--", "-") + ".example"
         tax_id = _german_vat(rng) if country == "DE" else ""
-        store.insert("customer", _customer(name, domain, sub, country, tax_id, rng, fake))
+        store.insert("customer", _customer(name, domain, sub, country, tax_id, rng, fake), by=ADMIN_USER)
     held = _customer(CREDIT_HOLD_CUSTOMER, "overdue-outfitters.example", "1", "US", "", rng, fake)
     held.update({"creditLimit": 10000.0, "balance": 12500.0})
-    store.insert("customer", held)
+    store.insert("customer", held, by=ADMIN_USER)
 
 
 def _customer(

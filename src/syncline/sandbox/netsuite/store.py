@@ -36,6 +36,13 @@ SUBLISTS = {"item", "apply", "addressBook", "currencyList"}
 READ_ONLY_TYPES = {"accountingPeriod"}
 _CANONICAL_NAMES = {name.lower(): name for name in RECORD_FAMILIES}
 
+# Who saved a record (`lastModifiedBy`): NetSuite's "-System-" is -4; the others are employees of the
+# simulated account. Change feeds use it to recognise the integration's own writes (echo suppression).
+SYSTEM_USER = {"id": "-4", "refName": "-System-"}
+ADMIN_USER = {"id": "2", "refName": "Ada Admin"}
+INTEGRATION_USER = {"id": "5", "refName": "Syncline Integration"}
+CREDIT_CONTROL_USER = {"id": "7", "refName": "Carla Credit"}
+
 # Which record a reference field points at, for refName; "item" and "transaction" are families.
 REFERENCE_TARGETS: dict[str, str] = {
     "entity": "customer",
@@ -117,31 +124,49 @@ class RecordStore:
     # -- writes -----------------------------------------------------------------------------------
 
     def insert(
-        self, record_type: str, body: dict[str, Any], *, record_id: str | None = None
+        self,
+        record_type: str,
+        body: dict[str, Any],
+        *,
+        record_id: str | None = None,
+        by: dict[str, str] = SYSTEM_USER,
     ) -> dict[str, Any]:
         now = iso(self.clock())
         with self.lock:
             new_id = record_id or self.next_id(record_type)
-            record = {**copy.deepcopy(body), "id": new_id, "dateCreated": now, "lastModifiedDate": now}
+            record = {
+                **copy.deepcopy(body),
+                "id": new_id,
+                "dateCreated": now,
+                "lastModifiedDate": now,
+                "lastModifiedBy": dict(by),
+            }
             self.records[record_type][new_id] = record
             return record
 
-    def update(self, record_type: str, record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        """PATCH semantics: fields sent replace, null clears, sublist lines merge by `line`."""
+    def update(
+        self,
+        record_type: str,
+        record: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        by: dict[str, str] = SYSTEM_USER,
+    ) -> dict[str, Any]:
+        """Apply prepared changes: a value replaces the field, None clears it."""
         with self.lock:
             for field, value in changes.items():
-                if field in SUBLISTS and isinstance(value, dict) and field in record:
-                    record[field] = _merge_lines(record[field], value)
-                elif value is None:
+                if value is None:
                     record.pop(field, None)
                 else:
                     record[field] = copy.deepcopy(value)
             record["lastModifiedDate"] = iso(self.clock())
+            record["lastModifiedBy"] = dict(by)
             return record
 
-    def touch(self, record: dict[str, Any]) -> None:
+    def touch(self, record: dict[str, Any], *, by: dict[str, str] = SYSTEM_USER) -> None:
         with self.lock:
             record["lastModifiedDate"] = iso(self.clock())
+            record["lastModifiedBy"] = dict(by)
 
     def delete(self, record_type: str, record_id: str) -> None:
         with self.lock:
@@ -226,7 +251,8 @@ def ref_name(record_type: str, record: dict[str, Any]) -> str:
     return str(record["id"])
 
 
-def _merge_lines(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+def merge_lines(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """PATCH without `replace`: lines with a known `line` are updated, the others are added."""
     lines = {int(line["line"]): line for line in current.get("items", []) if "line" in line}
     next_line = max(lines, default=0) + 1
     for line in incoming.get("items", []):
@@ -239,15 +265,20 @@ def _merge_lines(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str,
 
 
 __all__ = [
+    "ADMIN_USER",
+    "CREDIT_CONTROL_USER",
+    "INTEGRATION_USER",
     "ITEM_TYPES",
     "READ_ONLY_TYPES",
     "RECORD_FAMILIES",
     "REFERENCE_TARGETS",
     "SUBLISTS",
+    "SYSTEM_USER",
     "TRANSACTION_TYPES",
     "RecordStore",
     "canonical_type",
     "iso",
+    "merge_lines",
     "parse_iso",
     "ref_name",
 ]

@@ -154,7 +154,7 @@ class StripeApi:
             ),
             ("GET", "/v1/subscription_items/{id}", lambda p, a: self._subscription_item(a["id"])),
             ("GET", "/v1/invoices/{id}", lambda p, a: self._get("invoice", a["id"])),
-            ("GET", "/v1/invoices/{id}/lines", lambda p, a: self._invoice_lines(a["id"])),
+            ("GET", "/v1/invoices/{id}/lines", lambda p, a: invoices.invoice_lines(s, a["id"], p)),
             ("POST", "/v1/invoices/{id}/finalize", lambda p, a: invoices.finalize_invoice(s, a["id"], p)),
             ("POST", "/v1/invoices/{id}/pay", lambda p, a: payments.pay_invoice(s, o, a["id"], p)),
             ("POST", "/v1/invoices/{id}/void", lambda p, a: invoices.void_invoice(s, a["id"])),
@@ -209,9 +209,6 @@ class StripeApi:
         raise StripeApiError(
             404, f"No such subscription item: '{item_id}'", code="resource_missing", param="id"
         )
-
-    def _invoice_lines(self, invoice_id: str) -> dict[str, Any]:
-        return dict(self.store.require("invoice", invoice_id)["lines"])
 
     # pipeline -----------------------------------------------------------------------------------
 

@@ -5,15 +5,38 @@
 from __future__ import annotations
 
 import calendar
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from syncline.sandbox.stripe.errors import invalid
-from syncline.sandbox.stripe.params import (
-    check_known,
-)
+from syncline.sandbox.stripe.errors import invalid, resource_missing
+from syncline.sandbox.stripe.params import as_int, check_known
 from syncline.sandbox.stripe.store import Store
+
+EMBEDDED_LINES = 10
+"""An invoice object embeds its first 10 lines (`has_more` says there are more); all are at `/lines`."""
+
+
+def invoice_lines(store: Store, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoices/{id}/lines`: the invoice's lines in invoice order, paged with `starting_after`."""
+    check_known(params, {"limit", "starting_after"})
+    store.require("invoice", invoice_id)
+    lines = [line for line in store.all("line_item") if line["invoice"] == invoice_id]
+    limit = as_int(params.get("limit", 10), "limit")
+    start = 0
+    if params.get("starting_after"):
+        ids = [line["id"] for line in lines]
+        if params["starting_after"] not in ids:
+            raise resource_missing("line_item", str(params["starting_after"]), "starting_after")
+        start = ids.index(params["starting_after"]) + 1
+    page = lines[start : start + limit]
+    return {
+        "object": "list",
+        "data": copy.deepcopy(page),
+        "has_more": start + limit < len(lines),
+        "url": f"/v1/invoices/{invoice_id}/lines",
+    }
 
 
 def add_interval(ts: int, interval: str, count: int) -> int:
@@ -94,7 +117,7 @@ def new_invoice(
 ) -> dict[str, Any]:
     """A draft invoice with its lines; amounts are totals of the lines minus customer credit."""
     invoice_id = store.new_id("in")
-    line_items = [_line(store, invoice_id, spec) for spec in lines]
+    line_items = [store.put(_line(store, invoice_id, spec)) for spec in lines]
     total = sum(spec.amount for spec in lines)
     currency = lines[0].price["currency"] if lines else (customer.get("currency") or "usd")
     starting_balance = int(customer.get("balance") or 0)
@@ -149,8 +172,8 @@ def new_invoice(
         "latest_revision": None,
         "lines": {
             "object": "list",
-            "data": line_items,
-            "has_more": False,
+            "data": line_items[:EMBEDDED_LINES],
+            "has_more": len(line_items) > EMBEDDED_LINES,
             "total_count": len(line_items),
             "url": f"/v1/invoices/{invoice_id}/lines",
         },
@@ -312,11 +335,13 @@ def now_for(store: Store, invoice: dict[str, Any]) -> int:
 
 
 __all__ = [
+    "EMBEDDED_LINES",
     "LineSpec",
     "activate_after_payment",
     "add_interval",
     "finalize",
     "finalize_invoice",
+    "invoice_lines",
     "invoice_subscription",
     "mark_paid",
     "mark_uncollectible",

@@ -253,7 +253,10 @@ class WebhookDispatcher:
         delays = self.opts.webhook_retry_delays_s
         if not ok and delivery.attempt <= len(delays):
             retry_at = time.monotonic() + delays[delivery.attempt - 1]
-            self._enqueue(Delivery(delivery.event_id, delivery.endpoint_id, delivery.attempt + 1, retry_at))
+            retry = Delivery(
+                delivery.event_id, delivery.endpoint_id, delivery.attempt + 1, retry_at, delivery.duplicate
+            )
+            self._enqueue(retry)
             return
         if delivery.duplicate:
             return
