@@ -8,16 +8,29 @@ when the closing check fails. See docs/demo.md.
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
+import structlog
 import typer
 from rich.console import Console
 
 from syncline.demo import DemoOptions, LedgerRefused, fresh_demo_ledger, print_summary, run_month
+from syncline.logs import configure_logging
 from syncline.settings import load_settings
 
 console = Console()
+
+
+def _log_to_file(path: Path, level: str) -> IO[str]:
+    """The engine's structured log goes to a file, so the terminal shows the progress and summary."""
+    handle = path.open("w", encoding="utf-8")
+    configure_logging(level, json_output=True)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=handle))
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    return handle
 
 
 def _serve(database_url: str) -> None:
@@ -69,8 +82,13 @@ def run_demo(
         weather=Weather.calm() if no_faults else Weather(),
         progress=not quiet,
     )
-    console.print(f"syncline demo: seed {seed}, scale {scale:g}, ledger {path}")
-    outcome = run_month(options, console)
+    log_path = path.parent / "demo.log"
+    console.print(f"syncline demo: seed {seed}, scale {scale:g}, ledger {path}, log {log_path}")
+    handle = _log_to_file(log_path, settings.log.level)
+    try:
+        outcome = run_month(options, console)
+    finally:
+        handle.close()
     print_summary(console, outcome)
     if report is not None:
         outcome.write(report)

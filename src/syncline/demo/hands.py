@@ -9,15 +9,20 @@ API calls in the summary.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from syncline.connectors.netsuite import NetSuiteClient, NetSuiteConfig
+from syncline.errors import RateLimitedError, TransientError
 
 COLLECTION = 200
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ATTEMPTS = 8
 ITEM_KINDS = ("serviceSaleItem", "serviceSaleItem", "nonInventorySaleItem", "inventoryItem")
 """The NetSuite seed's record type per SKU number modulo 4 (docs/sandboxes/netsuite.md)."""
 
@@ -47,6 +52,16 @@ class Hands:
         }
         self.netsuite = NetSuiteClient(NetSuiteConfig.from_sandbox_info(dict(info)))
         self._token: str | None = None
+
+    async def _send(self, client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A person retries when the system answers 5xx or 429 (the demo's weather hits them too)."""
+        response = await client.request(method, url, **kwargs)
+        for attempt in range(1, ATTEMPTS):
+            if response.status_code not in RETRY_STATUSES:
+                break
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+            response = await client.request(method, url, **kwargs)
+        return response
 
     def _base(self, name: str) -> str:
         entry = self.info[name]
@@ -86,7 +101,7 @@ class Hands:
     async def sf_call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
         url = f"/services/data/v{self.sf_info['api_version']}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {await self._sf_token()}"}
-        response = await self.sf.request(method, url, json=json, params=params, headers=headers)
+        response = await self._send(self.sf, method, url, json=json, params=params, headers=headers)
         if response.status_code >= 400:
             raise SeedingError(f"Salesforce {method} {path}: {response.status_code} {response.text[:500]}")
         return response.json() if response.content else None
@@ -119,13 +134,21 @@ class Hands:
     # --- NetSuite, as the ERP administrator ---------------------------------------------------
     async def put_item(self, sku: str, body: Mapping[str, Any]) -> str:
         """Create or update an item by its SKU (external id)."""
-        return await self.netsuite.upsert_record(item_kind(sku), sku, {"itemId": sku, **body})
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self.netsuite.upsert_record(item_kind(sku), sku, {"itemId": sku, **body})
+            except (TransientError, RateLimitedError):
+                if attempt == ATTEMPTS:
+                    raise
+                await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+        raise AssertionError("unreachable")
 
     # --- Stripe, as the billing admin ------------------------------------------------------------
     async def stripe_call(
         self, method: str, path: str, data: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        response = await self.stripe.request(method, path, data=dict(data or {}))
+        headers = {"Idempotency-Key": f"demo-{uuid.uuid4()}"} if method == "POST" else {}
+        response = await self._send(self.stripe, method, path, data=dict(data or {}), headers=headers)
         if response.status_code >= 400:
             raise SeedingError(f"Stripe {method} {path}: {response.status_code} {response.text[:500]}")
         return dict(response.json())

@@ -32,10 +32,13 @@ from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
 from syncline.demo.faults import FaultWeather, Weather
 from syncline.demo.hands import Hands
+from syncline.demo.idle import quiescent
 from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
 from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, Problem, Scenario, build_scenario
 from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
+from syncline.engine import AcceptResult
+from syncline.errors import RateLimitedError, TransientError
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
@@ -122,7 +125,7 @@ class Month:
         task = self.bars.add(description, max(expected, 1))
         deadline = time.monotonic() + self.options.phase_timeout_s
         while True:
-            idle = await self.rt.run_until_idle(timeout_s=0.5)
+            idle = await self.rt.run_until_idle(timeout_s=0.5) or await self.quiescent()
             counts = await asyncio.to_thread(self.flows_now)
             done = settled(counts, flows) - before
             waiting = sum(int((counts.get(n) or {}).get("waiting") or 0) for n in flows)
@@ -134,6 +137,12 @@ class Month:
                     f"{description}: not idle after {self.options.phase_timeout_s:.0f} s; moved on"
                 )
                 return
+
+    async def quiescent(self) -> bool:
+        """Idle but for work parked behind held entities (see `syncline.demo.idle`)."""
+        if self.rt.crm.batcher.busy:
+            return False
+        return await asyncio.to_thread(quiescent, self.rt.ledger)
 
     def baseline(self, flows: Sequence[str]) -> int:
         return settled(self.flows_now(), flows)
@@ -280,12 +289,24 @@ class Month:
             await asyncio.to_thread(stripe_app.wait_webhooks_idle, 60.0)
             await self.settle(f"billing: clock +{days} days", flows, 0, before)
             before = self.baseline(flows)
-        gap = await self.rt.poll_stripe()
+        gap = await self.gap_fill()
         if gap.accepted:
             self.notes.append(
                 f"gap-fill read found {len(gap.accepted)} billing events the webhooks had not delivered"
             )
         await self.settle("billing: gap-fill", flows, len(gap.accepted), before)
+
+    async def gap_fill(self) -> AcceptResult:
+        """Read billing's event list since the last read, as the scheduled gap-fill job does; a
+        transient fault means "try again on the next tick" (here: shortly)."""
+        for attempt in range(1, 9):
+            try:
+                return await self.rt.poll_stripe()
+            except (TransientError, RateLimitedError):
+                if attempt == 8:
+                    raise
+                await asyncio.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     async def run(self) -> DemoReport:
         weather = FaultWeather(self.put_faults, self.options.weather, self.options.seed)

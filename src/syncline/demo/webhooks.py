@@ -19,8 +19,14 @@ from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from syncline.connectors.stripe.source import StripeWebhookIngest, WebhookVerifier, webhook_app
+from syncline.connectors.stripe import WebhookSignatureInvalid
+from syncline.connectors.stripe.source import StripeWebhookIngest, WebhookVerifier
+from syncline.errors import ContractViolation, SynclineError
 
 PATH = "/webhooks/stripe"
 Deliver = Callable[[Sequence[dict[str, Any]]], Awaitable[object]]
@@ -35,6 +41,7 @@ class WebhookInbox:
     received: int = 0
     duplicates: int = 0
     out_of_order: int = 0
+    retry_later: int = 0
     _newest: int = 0
 
     async def record_once(self, source: str, message_id: str, payload: bytes) -> bool:
@@ -54,7 +61,30 @@ class WebhookInbox:
         return True
 
     def as_dict(self) -> dict[str, int]:
-        return {"received": self.received, "duplicates": self.duplicates, "out_of_order": self.out_of_order}
+        return {
+            "received": self.received,
+            "duplicates": self.duplicates,
+            "out_of_order": self.out_of_order,
+            "answered_503_for_a_retry": self.retry_later,
+        }
+
+
+def receiver_app(ingest: StripeWebhookIngest, inbox: WebhookInbox) -> Starlette:
+    """400 for a bad signature or body; 503 when ingesting hit a transient fault (Stripe retries the
+    delivery later, as it does for any non-2xx); 200 once the event is committed."""
+
+    async def endpoint(request: Request) -> Response:
+        raw = await request.body()
+        try:
+            outcome = await ingest.receive(raw, request.headers.get("stripe-signature"))
+        except (WebhookSignatureInvalid, ContractViolation) as error:
+            return JSONResponse({"error": error.code or error.message}, status_code=400)
+        except SynclineError as error:
+            inbox.retry_later += 1
+            return JSONResponse({"error": error.message}, status_code=503)
+        return JSONResponse({"received": outcome.event_id, "duplicate": outcome.duplicate})
+
+    return Starlette(routes=[Route(PATH, endpoint, methods=["POST"])])
 
 
 def reserve_port() -> socket.socket:
@@ -74,7 +104,7 @@ class WebhookServer:
 
     def __init__(self, sock: socket.socket, secret: str, inbox: WebhookInbox) -> None:
         ingest = StripeWebhookIngest(WebhookVerifier([SecretStr(secret)]), inbox)
-        config = uvicorn.Config(webhook_app(ingest, PATH), log_level="warning", lifespan="off")
+        config = uvicorn.Config(receiver_app(ingest, inbox), log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.sock = sock
         self._task: asyncio.Task[None] | None = None
