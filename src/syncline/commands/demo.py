@@ -21,6 +21,8 @@ from syncline.logs import configure_logging
 from syncline.settings import load_settings
 
 console = Console()
+if not console.is_terminal:
+    console = Console(width=160)  # logs and CI: wide enough for the summary tables
 
 
 def _log_to_file(path: Path, level: str) -> IO[str]:

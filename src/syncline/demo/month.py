@@ -122,15 +122,17 @@ class Month:
     async def settle(self, description: str, flows: Sequence[str], expected: int, before: int) -> None:
         """Wait for the engine to go idle, with a bar of this phase's settled transactions."""
         assert self.bars is not None
-        task = self.bars.add(description, max(expected, 1))
+        task = self.bars.add(description, expected or None)
         deadline = time.monotonic() + self.options.phase_timeout_s
         while True:
             idle = await self.rt.run_until_idle(timeout_s=0.5) or await self.quiescent()
             counts = await asyncio.to_thread(self.flows_now)
             done = settled(counts, flows) - before
             waiting = sum(int((counts.get(n) or {}).get("waiting") or 0) for n in flows)
-            self.bars.update(task, completed=done, total=max(expected, done, 1), note=f"in flight {waiting}")
+            total = max(expected, done) if expected else None
+            self.bars.update(task, completed=done, total=total, note=f"in flight {waiting}")
             if idle:
+                self.bars.update(task, completed=done, total=max(done, expected), note="settled")
                 return
             if time.monotonic() > deadline:
                 self.notes.append(

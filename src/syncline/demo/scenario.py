@@ -236,7 +236,7 @@ def _accounts(volumes: Volumes, rng: random.Random, fake: Faker) -> list[DemoAcc
         seen.add(domain)
         index = len(regular) + 1
         regular.append(
-            DemoAccount(f"acct-{index:04d}", name[:80], f"{domain[:50]}.example", bad_payer=index % 25 == 0)
+            DemoAccount(f"acct-{index:04d}", name[:80], f"{domain[:50]}.example", bad_payer=index % 12 == 0)
         )
     twin = regular[0]
     duplicate = DemoAccount(
