@@ -26,6 +26,9 @@ INACTIVE_SKU = "SKU-0013"
 MISMATCH_SKU = "SKU-0007"
 """Not in the ERP item master, archived in billing: a quote that sells it is a catalog mismatch."""
 PRICE_VERSIONS = ("2026.1", "2026.2")
+ACCOUNT_NAME_SEED_OFFSET = 10_007
+"""The NetSuite seed draws its customers' names from Faker with the sandbox seed; the demo's accounts
+use another stream, so the only ERP look-alikes are the planted ones."""
 
 # Existing ERP customers (NetSuite seed `LOOKALIKES` and the credit-hold customer) as the CRM spells
 # them: another name, the same web domain. Identity resolution must link them, never create twins.
@@ -326,7 +329,7 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
     volumes = Volumes.at(scale)
     rng = random.Random(seed)
     fake = Faker("en_US")
-    fake.seed_instance(seed)
+    fake.seed_instance(seed + ACCOUNT_NAME_SEED_OFFSET)
     products = _products(volumes.products, rng, fake)
     accounts = _accounts(volumes, rng, fake)
     deals = _deals(volumes, rng, accounts, products)
