@@ -141,7 +141,7 @@ class Volumes:
         if scale <= 0:
             raise ValueError(f"scale must be positive, got {scale}")
         return cls(
-            accounts=max(12, round(BASE_ACCOUNTS * scale)),
+            accounts=max(16, round(BASE_ACCOUNTS * scale)),
             products=max(SEEDED_ERP_ITEMS, round(BASE_PRODUCTS * scale)),
             deals=max(12, round(BASE_DEALS * scale)),
             amendments=max(4, round(BASE_AMENDMENTS * scale)),
