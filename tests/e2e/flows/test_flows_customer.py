@@ -100,3 +100,23 @@ async def test_erp_rejection_is_held_with_its_reason(runtime: Runtime, hands: Ha
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Error" and "CUSTOMER_REJECTED" in account["Sync_Error__c"]
     assert account["ERP_Customer_Id__c"] is None
+
+
+async def test_two_accounts_of_one_new_company_at_once_create_one_erp_customer(
+    runtime: Runtime, hands: Hands
+) -> None:
+    first, second = unique("twin"), unique("twin")
+    domain = f"{first}.example"
+    name = f"Twin Robotics {first[-8:]} Inc."
+    ids = [hands.create_account(k, name, website=f"https://{domain}") for k in (first, second)]
+    await runtime.ingest(
+        [
+            customer_event(first, name, website=domain, salesforce_id=ids[0]),
+            customer_event(second, name, website=domain, salesforce_id=ids[1]),
+        ]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    created = [c for c in records(hands.snapshot("netsuite"), "customer") if c.get("companyName") == name]
+    assert len(created) == 1  # never two ERP customers for one company
+    counters = runtime.counters().flows["customer"]
+    assert counters.completed == 1 and counters.exceptions == {"DUPLICATE_ACCOUNT": 1}
