@@ -9,7 +9,19 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, db, demo, dlq, exceptions, governance, identity, sandbox, tx, worker
+from syncline.commands import (
+    contracts,
+    db,
+    demo,
+    dlq,
+    exceptions,
+    governance,
+    identity,
+    relay,
+    sandbox,
+    tx,
+    worker,
+)
 
 app = typer.Typer(
     name="syncline",
@@ -23,6 +35,7 @@ app.add_typer(tx.app, name="tx")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(worker.app, name="worker")
+app.add_typer(relay.app, name="relay")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
