@@ -35,7 +35,7 @@ from syncline.engine.saga import SagaRunner, SagaState, WaitPending, transaction
 from syncline.engine.tracing import bind_trace, traceparent_or_new
 from syncline.errors import BusinessRejection, ConflictError, SynclineError
 from syncline.ledger import ClaimedDelivery, SqlLedger, SqlSession, StepRecord
-from syncline.ledger.batch import StateChange
+from syncline.ledger.batch import StateChange, TransactionStart
 from syncline.logs import get_logger
 
 log = get_logger(__name__)
@@ -132,6 +132,8 @@ class Worker:
     async def drain(self) -> WorkerStats:
         """Run until nothing is due and nothing is in flight (tests and batch jobs)."""
         self.committer.start()
+        stop = asyncio.Event()
+        heartbeat = asyncio.create_task(self._every(self.config.heartbeat_every_s, self._heartbeat, stop))
         try:
             while True:
                 claimed = await self._claim_if_room()
@@ -141,7 +143,8 @@ class Worker:
                     self._progress.clear()
                     await self._progress.wait()
         finally:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            stop.set()
+            await asyncio.gather(*self._tasks.values(), heartbeat, return_exceptions=True)
             await self.committer.close()
 
     async def _claim_if_room(self) -> list[ClaimedDelivery]:
@@ -165,7 +168,7 @@ class Worker:
         worker_id, lease_s = self.config.worker_id, self.config.lease_s
 
         def claim(session: SqlSession) -> tuple[list[ClaimedDelivery], dict[str, dict[int, StepRecord]]]:
-            items = session.claim_next_per_key(consumer, worker_id, limit, lease_s)
+            items = session.claim_heads(consumer, worker_id, limit, lease_s)
             ids = [transaction_id(flow_name, item.event.event_id) for item in items]
             return items, session.steps_of_many(ids) if items else {}
 
@@ -205,18 +208,40 @@ class Worker:
                 except Exception as secondary:  # the lease stays; expiry and reclaim retry the item
                     log.error("failure_not_recorded", error=str(secondary), delivery=claimed.delivery.id)
                 return
-            await self.committer.complete(claimed.lease)
+            tx = transaction_id(flow.name, claimed.event.event_id)
+            await self.committer.complete(claimed.lease, *self.journal.take_final(tx))
             self.stats.completed += 1
 
     async def _on_failure(self, claimed: ClaimedDelivery, error: SynclineError, traceparent: str) -> None:
         tx = transaction_id(claimed.delivery.consumer, claimed.event.event_id)
+        pending_start = [item for item in self.journal.take_final(tx) if isinstance(item, TransactionStart)]
         error_class, message = str(error.error_class), str(error)[:2000]
-        log.warning("step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts)
+        try:
+            await self._record_failure(claimed, tx, error, (error_class, message, traceparent), pending_start)
+        finally:  # logged after the ledger has it: a broken log sink must not lose the outcome
+            log.warning(
+                "step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts
+            )
+
+    async def _record_failure(
+        self,
+        claimed: ClaimedDelivery,
+        tx: str,
+        error: SynclineError,
+        described: tuple[str, str, str],
+        pending_start: list[TransactionStart],
+    ) -> None:
+        error_class, message, traceparent = described
         if isinstance(error, BusinessRejection | ConflictError):
             consumers = self.registry.consumers_for("syncline.sync.exception.raised.v1")
-            await self.committer.call(
-                lambda s: hold_for_person(s, claimed, tx, error, consumers=consumers, traceparent=traceparent)
-            )
+
+            def hold(session: SqlSession) -> str:
+                session.start_transactions(pending_start)
+                return hold_for_person(
+                    session, claimed, tx, error, consumers=consumers, traceparent=traceparent
+                )
+
+            await self.committer.call(hold)
             self.stats.held += 1
             return
         decision = self.retry_policy.decide(
@@ -226,8 +251,8 @@ class Worker:
             await self.committer.fail(claimed.lease, error_class, message, decision.next_attempt_at)
             self.stats.retried += 1
             return
-        self.committer.set_state(StateChange(tx, SagaState.DEAD_LETTERED.value))
-        await self.committer.park(claimed.lease, error_class, message)
+        dead = StateChange(tx, SagaState.DEAD_LETTERED.value)
+        await self.committer.park(claimed.lease, error_class, message, *pending_start, dead)
         self.stats.parked += 1
 
     async def _heartbeat(self) -> None:

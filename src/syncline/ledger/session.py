@@ -14,7 +14,7 @@ from syncline.ledger.registry import RegistryOperations
 from syncline.ledger.tasks import TaskOperations
 
 
-class SqlSession(QueueOperations, JournalOperations, RegistryOperations, TaskOperations, BatchOperations):
+class SqlSession(BatchOperations, QueueOperations, JournalOperations, RegistryOperations, TaskOperations):
     """All ledger operations over one open SQLAlchemy connection and transaction."""
 
 
