@@ -17,6 +17,7 @@ from syncline.commands import (
     exceptions,
     governance,
     identity,
+    netsuite,
     relay,
     sandbox,
     tx,
@@ -40,6 +41,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
 app.add_typer(identity.app, name="identity")
+app.add_typer(netsuite.app, name="netsuite")
 
 
 @app.command("version")
