@@ -468,7 +468,7 @@ def test_rejected_requests_are_not_stored_under_their_key(sdk: stripe.StripeClie
 
 
 def test_rate_limit_answers_429_rate_limit(tmp_path: Path) -> None:
-    with stripe_sandbox(tmp_path, rate_limit_per_second=3) as running:
+    with stripe_sandbox(tmp_path, rate_limit_per_second=1) as running:
         sdk = sdk_client(running)
         with pytest.raises(stripe.RateLimitError) as caught:
             for _ in range(10):
