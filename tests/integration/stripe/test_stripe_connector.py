@@ -290,7 +290,7 @@ def test_card_decline_is_a_business_rejection_for_collections(sdk: stripe.Stripe
 async def test_gap_fill_returns_what_was_missed_and_a_checkpoint(cluster: SandboxCluster) -> None:
     async with async_client(cluster) as client:
         latest = (await client.v1.events.list_async({"limit": 1})).data[0]
-        checkpoint = EventCheckpoint(latest.created, frozenset({latest.id}))
+        checkpoint = (await gap_fill(client, EventCheckpoint(latest.created))).checkpoint  # caught up
         sink = StripeBillingSink(client)
         during_downtime = await sink.upsert_customer("tx-gap-fill", _customer("cust-down", "Down Time"))
         filled = await gap_fill(client, checkpoint)
@@ -521,9 +521,8 @@ async def test_gap_fill_feeds_the_engine_intake_with_its_checkpoint(
     try:
         async with async_client(cluster) as client:
             start = (await client.v1.events.list_async({"limit": 1})).data[0]
-            ledger.set_checkpoint(
-                "stripe.events", json.dumps(EventCheckpoint(start.created, frozenset({start.id})).to_json())
-            )
+            caught_up = (await gap_fill(client, EventCheckpoint(start.created))).checkpoint  # all seen so far
+            ledger.set_checkpoint("stripe.events", json.dumps(caught_up.to_json()))
             sink = StripeBillingSink(client)
             customer = await sink.upsert_customer("tx-intake", _customer("cust-intake"))
             await sink.create_subscription(
