@@ -23,6 +23,7 @@ from syncline.commands import (
     tx,
     worker,
 )
+from syncline.errors import SynclineError
 
 app = typer.Typer(
     name="syncline",
@@ -51,8 +52,12 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a SynclineError ends the command with its message, not a traceback."""
+    try:
+        app(standalone_mode=True)
+    except SynclineError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "main"]

@@ -31,6 +31,9 @@ from syncline.mdm import (
 CUSTOMER_TRIGGERS = ("syncline.customer.created.v1", "syncline.customer.updated.v1")
 ACTIVATED = "syncline.customer.activated.v1"
 ERP, BILLING, CRM = "netsuite", "stripe", "salesforce"
+REQUESTED = "netsuite_request"
+"""Pseudo-system in the xref: the CRM key whose create request made this ERP customer (it exists in
+the ERP from the request on, but is orderable only once approved)."""
 
 
 def _started_at(context: StepContext) -> datetime:
@@ -43,9 +46,29 @@ class CustomerFlow:
 
     def __init__(self, deps: FlowDeps) -> None:
         self.deps = deps
+        self._identity_lock = asyncio.Lock()
 
     async def resolve_identity(self, context: StepContext) -> str:
-        """Canonical id of the account's identity; ambiguity opens a steward review and holds."""
+        """Canonical id of the account's identity; ambiguity opens a steward review and holds.
+
+        Resolution and, for a new identity, the ERP create request happen under one lock: two
+        accounts of the same company resolved at once would otherwise both look new and both be
+        created in the ERP; serialised, the second finds the first's request and is held as a
+        duplicate. (The lock is per process: run flow 1 on one worker, or accept that a steward
+        merges the rare race across processes.)
+        """
+        async with self._identity_lock:
+            canonical = await self._resolve(context)
+            if await self.deps.system_id("customer", canonical, ERP) is None:
+                customer = payload(context, Customer)
+                erp_id = await self.deps.erp.request_customer(_submitted(customer))
+                # Linked at once, so a second account of this company is a duplicate, not a new
+                # customer; `REQUESTED` marks that the ERP still has to approve it.
+                await self.deps.link("customer", canonical, REQUESTED, customer.id)
+                await self.deps.link("customer", canonical, ERP, erp_id)
+            return canonical
+
+    async def _resolve(self, context: StepContext) -> str:
         customer = payload(context, Customer)
         validate_tax_ids(tax_inputs(customer))  # an invalid VAT number is an exception before the ERP
         account = snapshot_from_customer(
@@ -77,19 +100,28 @@ class CustomerFlow:
         return resolution.canonical_id
 
     async def erp_request(self, context: StepContext) -> str:
-        """Send the create request, unless the identity is an ERP customer already."""
+        """The ERP id of the customer or of its create request (sent while resolving, under the
+        identity lock; sent again here only if the ERP lost it — the upsert makes that safe)."""
         canonical = _required(context, "resolve_identity")
-        existing = await self.deps.system_id("customer", canonical, ERP)
-        if existing is not None:
-            return existing
-        return await self.deps.erp.request_customer(_submitted(payload(context, Customer)))
+        if await self.deps.system_id("customer", canonical, REQUESTED) is None:
+            existing = await self.deps.system_id("customer", canonical, ERP)
+            if existing is not None:
+                return existing  # an ERP customer already: nothing to request
+        customer = payload(context, Customer)
+        decision = await self.deps.erp.customer_decision(customer.id)
+        if decision.state in ("pending", "approved"):
+            return decision.erp_id
+        # missing: send it; rejected: this event may carry the fix (the ERP resubmits a changed
+        # customer and keeps an identical one rejected).
+        return await self.deps.erp.request_customer(_submitted(customer))
 
     async def erp_decision(self, context: StepContext) -> str:
         """Wait (without holding a worker) until the ERP approves or rejects, within the timeout."""
         canonical = _required(context, "resolve_identity")
-        linked = await self.deps.system_id("customer", canonical, ERP)
-        if linked is not None:
-            return linked
+        if await self.deps.system_id("customer", canonical, REQUESTED) is None:
+            linked = await self.deps.system_id("customer", canonical, ERP)
+            if linked is not None:
+                return linked  # an existing ERP customer is approved already
         customer = payload(context, Customer)
         decision = await self.deps.erp.customer_decision(customer.id)
         if decision.state == "missing":  # the request never arrived: submit it again (idempotent)

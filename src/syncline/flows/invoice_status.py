@@ -18,6 +18,8 @@ from syncline.flows.ports import CrmObject
 INVOICE_POSTED = "syncline.invoice.posted.v1"
 PAYMENT_APPLIED = "syncline.payment.applied.v1"
 CRM = "salesforce"
+SHOWN = "crm_shown"
+"""Pseudo-system in the xref whose version is the status rank the CRM shows for an invoice."""
 
 
 STATUS_RANK = {
@@ -78,12 +80,14 @@ class InvoiceStatusFlow:
         )
         crm_object, key = invoice_target(invoice)
         await self.deps.crm.write_fields(crm_object, key, prepared.fields)
-        await self.deps.link("invoice", invoice.id, CRM, key, version=str(STATUS_RANK[invoice.status]))
+        await self.deps.link(
+            "invoice", invoice.id, SHOWN, invoice.id, version=str(STATUS_RANK[invoice.status])
+        )
         return key
 
     async def _is_stale(self, invoice: Invoice) -> bool:
         """A reordered delivery must not move the CRM back (paid -> open): compare status ranks."""
-        shown = await self.deps.version_of("invoice", invoice.id, CRM)
+        shown = await self.deps.version_of("invoice", invoice.id, SHOWN)
         return shown is not None and int(shown) > STATUS_RANK[invoice.status]
 
     async def _payment(self, context: StepContext) -> str:

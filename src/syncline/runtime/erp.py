@@ -55,7 +55,16 @@ class NetSuiteErp:
     async def request_customer(self, customer: Customer) -> str:
         """Create/update by external id; NetSuite starts its approval."""
         outcome = await self.sink.request_customer(customer)
-        self._directory = None
+        if self._directory is not None:  # the next resolution must see it, without a full re-read
+            self._directory[1].append(
+                customer_record(
+                    SYSTEM,
+                    outcome.internal_id,
+                    customer.legal_name,
+                    tax_ids=tuple(TaxIdInput(r.number, r.country) for r in customer.tax_registrations),
+                    website=customer.web_domain,
+                )
+            )
         return outcome.internal_id
 
     async def customer_decision(self, customer_id: str) -> ErpDecision:

@@ -277,10 +277,22 @@ class Runtime:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             counts = await asyncio.to_thread(self.ledger.count_deliveries)
-            if not any(counts.get(status, 0) for status in BUSY) and not self.crm.batcher.busy:
+            busy = any(counts.get(status, 0) for status in BUSY)
+            if busy and counts.get(DeliveryStatus.PARKED, 0):
+                busy = await asyncio.to_thread(self._busy_beyond_parked)
+            if not busy and not self.crm.batcher.busy:
                 return True
             await asyncio.sleep(self.settings.idle_poll_s)
         return False
+
+    def _busy_beyond_parked(self) -> bool:
+        """True when some open delivery can still run: items queued behind a parked (held or
+        dead-lettered) item of their key wait for a person, so they do not count (invariant 6)."""
+        with self.ledger.read() as session:
+            parked = {(d.consumer, d.ordering_key) for d in _all(session, DeliveryStatus.PARKED)}
+            return any(
+                (d.consumer, d.ordering_key) not in parked for status in BUSY for d in _all(session, status)
+            )
 
     def resolve_exception(
         self, exception_id: str, *, reason: str, actor: str = "operator", retry: bool = True
@@ -313,6 +325,17 @@ class Runtime:
     def write_counters(self, path: Path) -> None:
         """The counters as JSON (for reports)."""
         path.write_text(json.dumps(self.counters().as_dict(), indent=2, default=str))
+
+
+def _all(session: Any, status: DeliveryStatus) -> list[Any]:
+    found: list[Any] = []
+    after = 0
+    while True:
+        page = session.list_deliveries(status=status, limit=5000, after_id=after)
+        found += page
+        if len(page) < 5000:
+            return found
+        after = page[-1].id
 
 
 __all__ = ["Runtime", "RuntimeSettings"]

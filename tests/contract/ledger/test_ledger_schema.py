@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from alembic.autogenerate import compare_metadata
@@ -108,3 +110,12 @@ def test_commands_stop_with_the_upgrade_hint_on_an_older_schema(
 
     assert stopped.value.exit_code == 1
     assert "run `syncline db upgrade`" in capsys.readouterr().err
+
+
+def test_db_status_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "ledger.db"
+
+    status = CliRunner().invoke(app, ["db", "status", "--url", f"sqlite:///{path}"])
+
+    assert status.exit_code == 1 and "does not exist yet; run `syncline db upgrade`" in status.output
+    assert not path.exists() and not path.parent.exists()

@@ -100,3 +100,43 @@ async def test_erp_rejection_is_held_with_its_reason(runtime: Runtime, hands: Ha
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Error" and "CUSTOMER_REJECTED" in account["Sync_Error__c"]
     assert account["ERP_Customer_Id__c"] is None
+
+
+async def test_two_accounts_of_one_new_company_at_once_create_one_erp_customer(
+    runtime: Runtime, hands: Hands
+) -> None:
+    first, second = unique("twin"), unique("twin")
+    domain = f"{first}.example"
+    name = f"Twin Robotics {first[-8:]} Inc."
+    ids = [hands.create_account(k, name, website=f"https://{domain}") for k in (first, second)]
+    await runtime.ingest(
+        [
+            customer_event(first, name, website=domain, salesforce_id=ids[0]),
+            customer_event(second, name, website=domain, salesforce_id=ids[1]),
+        ]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    created = [c for c in records(hands.snapshot("netsuite"), "customer") if c.get("companyName") == name]
+    assert len(created) == 1  # never two ERP customers for one company
+    counters = runtime.counters().flows["customer"]
+    assert counters.completed == 1 and counters.exceptions == {"DUPLICATE_ACCOUNT": 1}
+
+
+async def test_a_held_customer_holds_its_later_changes_and_the_runtime_still_goes_idle(
+    runtime: Runtime, hands: Hands
+) -> None:
+    key = unique("hold")
+    name = f"Held Later {key[-8:]} GmbH"
+    sf_id = hands.create_account(key, name, website=f"{key}.example")
+    bad = TaxRegistration(country="DE", scheme=TaxScheme.VAT, number="DE136695977")
+    await runtime.ingest(
+        [
+            customer_event(key, name, salesforce_id=sf_id, tax=(bad,), marker="1"),
+            customer_event(key, name, salesforce_id=sf_id, tax=(bad,), marker="2"),
+        ]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)  # the second change waits behind the first
+    assert runtime.counters().flows["customer"].exceptions == {"INVALID_TAX_ID": 1}
+    with runtime.ledger.read() as session:
+        waiting = session.list_deliveries(consumer="customer", ordering_key=key)
+    assert sorted(d.status.value for d in waiting) == ["parked", "pending"]

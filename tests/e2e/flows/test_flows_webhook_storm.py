@@ -80,3 +80,4 @@ async def test_duplicate_reordered_webhooks_are_processed_once(runtime: Runtime,
     shown = hands.order(order)
     assert shown["Invoice_Number__c"]
     assert shown["Invoice_Status__c"] == "Paid"  # reordering never moved it back to Open
+    assert paying and hands.account(customer)["Paid_Date__c"]  # the payment's date, and nothing else

@@ -359,3 +359,26 @@ def test_patch_merges_sublist_lines_unless_replace_names_the_sublist(raw: httpx.
     final = raw.get(location, params={"expandSubResources": "true"}).json()
     assert [(line["line"], line["quantity"]) for line in final["item"]["items"]] == [(1, 1.0)]
     assert final["total"] == final["item"]["items"][0]["amount"]
+
+
+def test_contacts_are_records_too(raw: httpx.Client) -> None:
+    body = {
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace@globex.example",
+        "company": {"id": "101"},
+    }
+    created = raw.post(f"{RECORD}/contact", json=body)
+    assert created.status_code == 204
+    contact = raw.get(created.headers["location"]).json()
+    assert contact["company"]["refName"] == "Globex Corporation" and contact["lastName"] == "Hopper"
+
+
+def test_invoice_posting_in_a_closed_period_is_refused(raw: httpx.Client) -> None:
+    created = raw.post(f"{RECORD}/salesOrder", json=order_for("102"))
+    closed_day = (dt.date.today() - dt.timedelta(days=200)).isoformat()
+    answer = raw.post(created.headers["location"] + "/!transform/invoice", json={"tranDate": closed_day})
+    assert answer.status_code == 400
+    detail = error_of(answer)
+    assert (detail["o:errorCode"], detail["o:errorPath"]) == ("USER_ERROR", "tranDate")
+    assert "is closed" in detail["detail"] and closed_day in detail["detail"]

@@ -290,7 +290,7 @@ def test_card_decline_is_a_business_rejection_for_collections(sdk: stripe.Stripe
 async def test_gap_fill_returns_what_was_missed_and_a_checkpoint(cluster: SandboxCluster) -> None:
     async with async_client(cluster) as client:
         latest = (await client.v1.events.list_async({"limit": 1})).data[0]
-        checkpoint = EventCheckpoint(latest.created, frozenset({latest.id}))
+        checkpoint = (await gap_fill(client, EventCheckpoint(latest.created))).checkpoint  # caught up
         sink = StripeBillingSink(client)
         during_downtime = await sink.upsert_customer("tx-gap-fill", _customer("cust-down", "Down Time"))
         filled = await gap_fill(client, checkpoint)
@@ -505,3 +505,58 @@ async def test_invoices_with_more_than_ten_lines_are_posted_whole(cluster: Sandb
     lines = posted.data["lines"]
     assert [line["product_sku"] for line in lines] == [f"SKU-8{n:03d}" for n in range(12)]
     assert Decimal(posted.data["total"]["amount"]) == Decimal(sum(100 + n for n in range(12))) / 100
+
+
+async def test_gap_fill_feeds_the_engine_intake_with_its_checkpoint(
+    cluster: SandboxCluster, tmp_path: Path
+) -> None:
+    import json
+
+    from syncline.engine.intake import Intake
+    from syncline.engine.registry import FlowRegistry
+    from syncline.ledger import open_ledger
+
+    ledger = open_ledger(f"sqlite:///{tmp_path}/ledger.db", create_if_empty=True)
+    intake = Intake(ledger, FlowRegistry())
+    try:
+        async with async_client(cluster) as client:
+            start = (await client.v1.events.list_async({"limit": 1})).data[0]
+            caught_up = (await gap_fill(client, EventCheckpoint(start.created))).checkpoint  # all seen so far
+            ledger.set_checkpoint("stripe.events", json.dumps(caught_up.to_json()))
+            sink = StripeBillingSink(client)
+            customer = await sink.upsert_customer("tx-intake", _customer("cust-intake"))
+            await sink.create_subscription(
+                "tx-intake",
+                _subscription(_item("SKU-0004", 1, "299.00"), sid="sub-intake", customer="cust-intake"),
+                customer,
+            )
+            translator = StripeEventTranslator(StripeLookups(client))
+
+            async def pump() -> tuple[list[str], int]:
+                raw = ledger.get_checkpoint("stripe.events")
+                filled = await gap_fill(client, EventCheckpoint.from_json(json.loads(str(raw))))
+                envelopes = [env for event in filled.events for env in await translator.translate(event)]
+                result = intake.accept(
+                    envelopes,
+                    source_system="stripe",
+                    checkpoint=("stripe.events", json.dumps(filled.checkpoint.to_json())),
+                )
+                assert result.ok, result.rejected
+                accepted = set(result.accepted)
+                return sorted(e.type for e in envelopes if e.id in accepted), len(result.duplicates)
+
+            first = await pump()
+            again = await pump()
+        events_in_ledger = ledger.count_events()
+    finally:
+        ledger.close()
+    assert first == (
+        [
+            "syncline.invoice.posted.v1",  # finalized
+            "syncline.invoice.posted.v1",  # paid
+            "syncline.payment.applied.v1",
+            "syncline.subscription.activated.v1",
+        ],
+        0,
+    )
+    assert again == ([], 0) and events_in_ledger == 4  # the checkpoint moved: nothing read twice

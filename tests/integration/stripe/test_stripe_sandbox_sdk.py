@@ -365,6 +365,15 @@ def test_renewals_are_deterministic_and_a_card_update_recovers_past_due(sdk: str
     clock, customer = _clock_customer(sdk, payment_method="pm_card_visa_chargeDeclinedInsufficientFunds")
     sub = _subscribe(sdk, customer.id, "SKU-0003:monthly:usd", trial_period_days=7)
     assert sub.status == "trialing"
+
+    def trial_warnings() -> int:
+        events = sdk.v1.events.list({"type": "customer.subscription.trial_will_end", "limit": 100}).data
+        return sum(1 for e in events if e.data.object["id"] == sub.id)
+
+    _advance(sdk, clock, JAN_1_2026 + 4 * DAY - 60)
+    assert trial_warnings() == 0
+    _advance(sdk, clock, JAN_1_2026 + 4 * DAY)
+    assert trial_warnings() == 1  # three days before the trial ends
     _advance(sdk, clock, JAN_1_2026 + 7 * DAY + 2 * 3600)
     assert sdk.v1.subscriptions.retrieve(sub.id).status == "past_due"
     intent = sdk.v1.payment_intents.list({"customer": customer.id}).data[0]
@@ -431,6 +440,7 @@ def test_events_record_requests_and_filter_by_type_and_time(sdk: stripe.StripeCl
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",
+        "customer.subscription.trial_will_end",
     }
     later = sdk.v1.events.list({"created": {"gt": created.created + 10**6}}).data
     assert later == []
@@ -468,7 +478,7 @@ def test_rejected_requests_are_not_stored_under_their_key(sdk: stripe.StripeClie
 
 
 def test_rate_limit_answers_429_rate_limit(tmp_path: Path) -> None:
-    with stripe_sandbox(tmp_path, rate_limit_per_second=3) as running:
+    with stripe_sandbox(tmp_path, rate_limit_per_second=1) as running:
         sdk = sdk_client(running)
         with pytest.raises(stripe.RateLimitError) as caught:
             for _ in range(10):

@@ -222,8 +222,9 @@ async def test_gap_fill_recovers_what_webhooks_lost_during_downtime(tmp_path: Pa
     ):
         sdk = sdk_client(cluster)
         endpoint = _endpoint(sdk, down, ["customer.created"])
-        latest = sdk.v1.events.list({"limit": 1}).data[0]
-        checkpoint = EventCheckpoint(latest.created, frozenset({latest.id}))
+        seen = list(sdk.v1.events.list({"limit": 100}).auto_paging_iter())
+        newest = max(e.created for e in seen)
+        checkpoint = EventCheckpoint(newest, frozenset(e.id for e in seen if e.created == newest))
         lost = {sdk.v1.customers.create({"name": f"lost {i}"}).id for i in range(3)}
         _idle(cluster)  # every attempt failed and the retries are exhausted
         ingest = StripeWebhookIngest(WebhookVerifier([SecretStr(str(endpoint.secret))]), inbox)

@@ -17,6 +17,7 @@ from syncline.sandbox.stripe.renewals import (
     finalize_and_charge,
     renew,
     retry_payment,
+    warn_trial_end,
 )
 from syncline.sandbox.stripe.store import Store
 
@@ -93,6 +94,8 @@ def _run(store: Store, opts: StripeSandboxOptions, item: dict[str, Any]) -> None
         retry_payment(store, opts, ref, at)
     elif action == "expire_incomplete":
         expire_incomplete(store, ref)
+    elif action == "trial_will_end":
+        warn_trial_end(store, ref)
 
 
 __all__ = ["advance_clock", "create_clock", "delete_clock"]

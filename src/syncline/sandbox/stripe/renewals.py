@@ -26,6 +26,8 @@ from syncline.sandbox.stripe.store import Store
 
 LIVE_STATUSES = ("incomplete", "trialing", "active", "past_due", "unpaid")
 INCOMPLETE_EXPIRES_S = 23 * 3600
+TRIAL_WARNING_S = 3 * 86400
+"""Stripe sends `customer.subscription.trial_will_end` three days before a trial ends."""
 
 
 def schedule(store: Store, customer: dict[str, Any], at: int, action: str, ref: str) -> None:
@@ -103,6 +105,13 @@ def _take_pending_items(store: Store, sub_id: str, invoice_hint: str) -> list[Li
     return lines
 
 
+def warn_trial_end(store: Store, sub_id: str) -> None:
+    """Three days before the trial ends (or at once for shorter trials), as Stripe does."""
+    sub = store.get("subscription", sub_id)
+    if sub is not None and sub["status"] == "trialing":
+        store.emit("customer.subscription.trial_will_end", sub)
+
+
 def renew(store: Store, opts: StripeSandboxOptions, sub_id: str, at: int) -> None:
     """Period end: cancel if asked to, otherwise start the next period with a draft invoice."""
     sub = store.get("subscription", sub_id)
@@ -165,6 +174,7 @@ def _charge_scheduled(store: Store, opts: StripeSandboxOptions, invoice: dict[st
 __all__ = [
     "INCOMPLETE_EXPIRES_S",
     "LIVE_STATUSES",
+    "TRIAL_WARNING_S",
     "end_subscription",
     "expire_incomplete",
     "finalize_and_charge",
@@ -172,4 +182,5 @@ __all__ = [
     "renew",
     "retry_payment",
     "schedule",
+    "warn_trial_end",
 ]

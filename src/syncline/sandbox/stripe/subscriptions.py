@@ -33,7 +33,12 @@ from syncline.sandbox.stripe.params import (
     require,
 )
 from syncline.sandbox.stripe.payments import attempt_payment, card_error, prepare_payment, would_decline
-from syncline.sandbox.stripe.renewals import INCOMPLETE_EXPIRES_S, end_subscription, schedule
+from syncline.sandbox.stripe.renewals import (
+    INCOMPLETE_EXPIRES_S,
+    TRIAL_WARNING_S,
+    end_subscription,
+    schedule,
+)
 from syncline.sandbox.stripe.store import Store
 
 CREATE_PARAMS = {
@@ -183,6 +188,8 @@ def create_subscription(store: Store, opts: StripeSandboxOptions, params: dict[s
     elif charging and attempt_payment(store, opts, invoice, now):
         sub["status"] = "active"
         store.emit("customer.subscription.updated", sub, {"status": "incomplete"})
+    if sub["status"] == "trialing":
+        schedule(store, customer, max(now, end - TRIAL_WARNING_S), "trial_will_end", sub["id"])
     if sub["status"] == "incomplete":
         schedule(store, customer, now + INCOMPLETE_EXPIRES_S, "expire_incomplete", sub["id"])
     schedule(store, customer, end, "renew", sub["id"])
