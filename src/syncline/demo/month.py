@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from sqlalchemy import Engine, event
 
 from syncline.connectors.netsuite.mapping import external_id_for
-from syncline.connectors.stripe.source import EventCheckpoint
+from syncline.connectors.stripe.source import INVOICE_POSTING_EVENTS, PAYMENT_EVENTS, EventCheckpoint
 from syncline.demo.billing_clock import ClockedBillingSink
 from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
@@ -52,6 +53,13 @@ DEMO_FLOWS = FlowSettings(
     customer_wait_poll=timedelta(milliseconds=250),
 )
 MONTH_STEPS_DAYS = (8, 8, 8, 8)
+WEBHOOK_EVENTS = (
+    *sorted(INVOICE_POSTING_EVENTS),
+    *sorted(PAYMENT_EVENTS),
+    "customer.subscription.created",
+    "customer.subscription.updated",
+)
+"""What the billing side of the runtime translates; an integration subscribes to what it reads."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class DemoOptions:
     progress: bool = True
 
 
-def sandbox_options(options: DemoOptions, webhook_url: str) -> dict[str, dict[str, Any]]:
+def sandbox_options(options: DemoOptions) -> dict[str, dict[str, Any]]:
     """Seed and behaviour of the three sandboxes for the demo (documented in docs/demo.md)."""
     weather = options.weather
     return {
@@ -75,13 +83,26 @@ def sandbox_options(options: DemoOptions, webhook_url: str) -> dict[str, dict[st
         "netsuite": {"approval_delay_s": 0.3, "approval_tick_s": 0.05},
         "stripe": {
             "rate_limit_per_second": 100,
-            "webhook_url": webhook_url,
             "webhook_retry_delays_s": [0.2, 0.5, 1.0],
             "webhook_timeout_s": 30.0,
             "webhook_duplicate_rate": weather.webhook_duplicate_rate,
             "webhook_reorder": weather.webhook_reorder,
         },
     }
+
+
+def relax_fsync(engine: Engine) -> None:
+    """Adapter: the demo ledger runs SQLite WAL with `synchronous=NORMAL` (durable across a crash of
+    the process, not across a power cut), like `database.sqlite_synchronous: NORMAL` would; the
+    runtime opens ledgers from a URL with the FULL default, so the pragma is added here."""
+
+    @event.listens_for(engine, "connect")
+    def _normal(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()
 
 
 class Month:
@@ -162,6 +183,7 @@ class Month:
     async def start(self) -> None:
         settings = RuntimeSettings(database_url=self.options.database_url, flows=DEMO_FLOWS)
         self.runtime = await Runtime.start(settings, self.info)
+        relax_fsync(self.rt.ledger.engine)
         clock = await self.hands.stripe_call(
             "POST",
             "/v1/test_helpers/test_clocks",
@@ -173,6 +195,13 @@ class Month:
         billing: Any = self.rt.billing
         billing.sink = ClockedBillingSink(billing.sink, clock_id=self.clock_id, bad_payers=bad_payers)
         self.inbox.deliver = self.rt.ingest_stripe_events
+
+    async def subscribe_webhooks(self, url: str) -> str:
+        """Register the demo's endpoint for the billing events the runtime consumes; its secret."""
+        endpoint = await self.hands.stripe_call(
+            "POST", "/v1/webhook_endpoints", {"url": url, "enabled_events[]": list(WEBHOOK_EVENTS)}
+        )
+        return str(endpoint["secret"])
 
     async def catalog(self) -> None:
         flows = ("catalog",)
@@ -408,14 +437,17 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
 
 async def _month(options: DemoOptions, cluster: SandboxCluster, console: Console, sock: Any) -> DemoReport:
     inbox = WebhookInbox()
-    server = WebhookServer(sock, str(cluster.info()["stripe"]["webhook_secret"]), inbox)
-    await server.start()
     month = Month(options, cluster, console, inbox)
+    server: WebhookServer | None = None
     try:
+        secret = await month.subscribe_webhooks(url_of(sock))
+        server = WebhookServer(sock, secret, inbox)
+        await server.start()
         return await month.run()
     finally:
         await month.close()
-        await server.stop()
+        if server is not None:
+            await server.stop()
 
 
 def run_month(options: DemoOptions, console: Console) -> DemoReport:
@@ -429,7 +461,7 @@ def run_month(options: DemoOptions, console: Console) -> DemoReport:
             list(SYSTEMS),
             state_dir=options.state_dir,
             seed=options.seed,
-            options=sandbox_options(options, url_of(sock)),
+            options=sandbox_options(options),
         ) as cluster:
             report = asyncio.run(_month(options, cluster, console, sock))
     finally:
