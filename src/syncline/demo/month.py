@@ -22,13 +22,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from sqlalchemy import Engine, event
 
 from syncline.connectors.netsuite.mapping import external_id_for
-from syncline.connectors.stripe.source import INVOICE_POSTING_EVENTS, PAYMENT_EVENTS, EventCheckpoint
+from syncline.connectors.stripe.source import (
+    INVOICE_POSTING_EVENTS,
+    PAYMENT_EVENTS,
+    EventCheckpoint,
+    gap_fill,
+)
 from syncline.demo.billing_clock import ClockedBillingSink
 from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
@@ -39,12 +44,12 @@ from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
 from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, DemoProduct, Problem, Scenario, build_scenario
 from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
-from syncline.engine import AcceptResult
 from syncline.errors import RateLimitedError, TransientError
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
 
+T = TypeVar("T")
 SYSTEMS = ("salesforce", "netsuite", "stripe")
 DEMO_FLOWS = FlowSettings(
     approval_timeout=timedelta(seconds=90),
@@ -122,6 +127,8 @@ class Month:
         self.notes: list[str] = []
         self.injected: dict[str, dict[str, int]] = {s: {} for s in SYSTEMS}
         self.sf_ids: dict[str, str] = {}
+        self.gap: dict[str, int] = {}
+        self.billing_started = int(time.time())
         self.runtime: Runtime | None = None
         self.bars: PhaseBars | None = None
         self.today = datetime.now(UTC).date()
@@ -329,25 +336,36 @@ class Month:
             before = self.baseline(flows)
 
     async def reconcile_billing(self) -> None:
-        """The scheduled gap-fill read of billing's event list since the billing month began: it
-        catches any event whose webhook deliveries all failed (repeats of delivered ones are no-ops)."""
+        """The scheduled gap-fill read of billing's event list since the billing month began, through
+        the same inbox as the webhooks: events a delivery already brought are skipped, the others
+        (every delivery of them failed) are translated and ingested."""
         flows = ("invoice_status",)
         before = self.baseline(flows)
-        runtime: Any = self.rt
-        runtime._stripe_checkpoint = EventCheckpoint(self.billing_started)  # adapter: no `since=` yet
-        gap = await self.gap_fill()
-        if gap.accepted:
-            self.notes.append(
-                f"gap-fill read found {len(gap.accepted)} billing events the webhooks had not delivered"
+        filled = await self.with_retries(
+            lambda: gap_fill(
+                self.rt.clients.stripe, EventCheckpoint(self.billing_started), types=WEBHOOK_EVENTS
             )
-        await self.settle("billing: gap-fill read", flows, len(gap.accepted), before)
+        )
+        missed = [event for event in filled.events if str(event["id"]) not in self.inbox.seen]
+        accepted = 0
+        for start in range(0, len(missed), 50):
+            chunk = missed[start : start + 50]
 
-    async def gap_fill(self) -> AcceptResult:
-        """Read billing's event list since the last read, as the scheduled gap-fill job does; a
-        transient fault means "try again on the next tick" (here: shortly)."""
+            async def ingest(chunk: list[dict[str, Any]] = chunk) -> int:
+                return len((await self.rt.ingest_stripe_events(chunk)).accepted)
+
+            accepted += await self.with_retries(ingest)
+            self.inbox.seen.update(str(event["id"]) for event in chunk)
+        self.gap = {"read": len(filled.events), "not_delivered_by_webhook": len(missed), "accepted": accepted}
+        if missed:
+            self.notes.append(f"gap-fill read found {len(missed)} billing events no webhook had delivered")
+        await self.settle("billing: gap-fill read", flows, accepted, before)
+
+    async def with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A scheduled job meeting a transient fault tries again on its next tick (here: shortly)."""
         for attempt in range(1, 9):
             try:
-                return await self.rt.poll_stripe()
+                return await call()
             except (TransientError, RateLimitedError):
                 if attempt == 8:
                     raise
@@ -408,7 +426,7 @@ class Month:
                 "injected": self.injected,
                 "throttle_bursts": self.bursts,
             },
-            webhooks=self.inbox.as_dict(),
+            webhooks={**self.inbox.as_dict(), "gap_fill": self.gap},
             timings_s=self.timings,
             ledger=self.options.database_url,
             notes=self.notes,
