@@ -32,9 +32,9 @@ class Weather:
     """How rough the month is; `calm()` is the setup's (no faults)."""
 
     server_error_rate: float = 0.05
-    burst_throttle_rate: float = 0.6
-    burst_seconds: float = 1.5
-    burst_every_seconds: float = 6.0
+    burst_throttle_rate: float = 0.5
+    burst_seconds: float = 1.0
+    burst_every_seconds: float = 10.0
     webhook_duplicate_rate: float = 0.15
     webhook_reorder: bool = True
 

@@ -57,7 +57,7 @@ DEMO_FLOWS = FlowSettings(
     customer_wait_timeout=timedelta(seconds=20),
     customer_wait_poll=timedelta(milliseconds=250),
 )
-MONTH_STEPS_DAYS = (8, 8, 8, 8)
+MONTH_STEPS_DAYS = (15, 17)
 WEBHOOK_EVENTS = (
     *sorted(INVOICE_POSTING_EVENTS),
     *sorted(PAYMENT_EVENTS),
