@@ -42,12 +42,12 @@ from syncline.demo.hands import Hands
 from syncline.demo.idle import quiescent
 from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
+from syncline.demo.sandbox_host import SandboxHost, sandboxes_in_process
 from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, DemoProduct, Problem, Scenario, build_scenario
 from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
 from syncline.errors import RateLimitedError, TransientError
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
-from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
 
 T = TypeVar("T")
 SYSTEMS = ("salesforce", "netsuite", "stripe")
@@ -58,6 +58,8 @@ DEMO_FLOWS = FlowSettings(
     customer_wait_poll=timedelta(milliseconds=250),
 )
 MONTH_STEPS_DAYS = (15, 17)
+IDLE_POLL_S = 1.0
+PROGRESS_EVERY_S = 2.5
 WEBHOOK_EVENTS = (
     *sorted(INVOICE_POSTING_EVENTS),
     *sorted(PAYMENT_EVENTS),
@@ -114,11 +116,11 @@ class Month:
     """One run of the demo month against running sandboxes."""
 
     def __init__(
-        self, options: DemoOptions, cluster: SandboxCluster, console: Console, inbox: WebhookInbox
+        self, options: DemoOptions, host: SandboxHost, console: Console, inbox: WebhookInbox
     ) -> None:
         self.options = options
-        self.cluster = cluster
-        self.info = dict(cluster.info())
+        self.host = host
+        self.info = dict(host.info)
         self.console = console
         self.inbox = inbox
         self.scenario: Scenario = build_scenario(options.seed, options.scale)
@@ -140,26 +142,31 @@ class Month:
         return self.runtime
 
     async def put_faults(self, system: str, plan: Mapping[str, Any]) -> None:
-        """Through the admin endpoint; the in-process injector's counts are kept before they reset."""
-        for kind, count in self.cluster.running[system].faults.injected.items():
-            self.injected[system][kind] = self.injected[system].get(kind, 0) + count
+        """Through each sandbox's admin endpoint, as against `syncline sandbox up`."""
         await self.hands.put_faults(system, plan)
 
     def flows_now(self) -> dict[str, Any]:
         return dict(self.rt.counters().as_dict()["flows"])
 
     async def settle(self, description: str, flows: Sequence[str], expected: int, before: int) -> None:
-        """Wait for the engine to go idle, with a bar of this phase's settled transactions."""
+        """Wait for the engine to go idle, with a bar of this phase's settled transactions.
+
+        Polled once a second (the runtime's own `run_until_idle` polls every 50 ms, which at a few
+        thousand deliveries costs the worker noticeable time); the bar is refreshed every few seconds."""
         assert self.bars is not None
         task = self.bars.add(description, expected or None)
         deadline = time.monotonic() + self.options.phase_timeout_s
+        refreshed = 0.0
         while True:
-            idle = await self.rt.run_until_idle(timeout_s=1.5) or await self.quiescent()
-            counts = await asyncio.to_thread(self.flows_now)
-            done = settled(counts, flows) - before
-            waiting = sum(int((counts.get(n) or {}).get("waiting") or 0) for n in flows)
-            total = max(expected, done) if expected else None
-            self.bars.update(task, completed=done, total=total, note=f"in flight {waiting}")
+            await asyncio.sleep(IDLE_POLL_S)
+            idle = await self.quiescent()
+            if idle or time.monotonic() - refreshed > PROGRESS_EVERY_S:
+                refreshed = time.monotonic()
+                counts = await asyncio.to_thread(self.flows_now)
+                done = settled(counts, flows) - before
+                waiting = sum(int((counts.get(n) or {}).get("waiting") or 0) for n in flows)
+                total = max(expected, done) if expected else None
+                self.bars.update(task, completed=done, total=total, note=f"in flight {waiting}")
             if idle:
                 self.bars.update(task, completed=done, total=max(done, expected), note="settled")
                 return
@@ -321,7 +328,6 @@ class Month:
 
     async def billing_month(self) -> None:
         flows = ("invoice_status",)
-        stripe_app: Any = self.cluster.running["stripe"].app
         self.billing_started = int(time.time()) - 1
         before = self.baseline(flows)
         for days in MONTH_STEPS_DAYS:
@@ -331,7 +337,7 @@ class Month:
                 f"/v1/test_helpers/test_clocks/{self.clock_id}/advance",
                 {"frozen_time": str(self.clock_time)},
             )
-            await asyncio.to_thread(stripe_app.wait_webhooks_idle, 60.0)
+            await asyncio.to_thread(self.host.webhooks_idle, 60.0)
             await self.settle(f"billing: clock +{days} days", flows, 0, before)
             before = self.baseline(flows)
 
@@ -415,6 +421,7 @@ class Month:
     async def conclude(self) -> DemoReport:
         counters = self.rt.counters().as_dict()
         snapshots = {system: await self.hands.snapshot(system) for system in SYSTEMS}
+        self.injected = await asyncio.to_thread(self.host.injected)
         check = check_month(snapshots, external_id=external_id_for)
         return DemoReport(
             flows=counters["flows"],
@@ -453,9 +460,9 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-async def _month(options: DemoOptions, cluster: SandboxCluster, console: Console, sock: Any) -> DemoReport:
+async def _month(options: DemoOptions, host: SandboxHost, console: Console, sock: Any) -> DemoReport:
     inbox = WebhookInbox()
-    month = Month(options, cluster, console, inbox)
+    month = Month(options, host, console, inbox)
     server: WebhookServer | None = None
     try:
         secret = await month.subscribe_webhooks(url_of(sock))
@@ -475,13 +482,8 @@ def run_month(options: DemoOptions, console: Console) -> DemoReport:
     sys.setswitchinterval(0.001)
     started = time.monotonic()
     try:
-        with sandboxes_in_thread(
-            list(SYSTEMS),
-            state_dir=options.state_dir,
-            seed=options.seed,
-            options=sandbox_options(options),
-        ) as cluster:
-            report = asyncio.run(_month(options, cluster, console, sock))
+        with sandboxes_in_process(options.state_dir, options.seed, sandbox_options(options)) as host:
+            report = asyncio.run(_month(options, host, console, sock))
     finally:
         sys.setswitchinterval(interval)
         sock.close()
