@@ -67,7 +67,7 @@ def test_the_check_from_the_sandboxes_state_passes(demo: tuple[Any, dict[str, An
     assert check["unaccounted"] == 0 and check["duplicates"] == 0
     assert check["deals"] == report["scenario"]["deals"]
     assert check["booked"] + check["with_exception"] == check["deals"]
-    assert check["booked"] > check["with_exception"] > 0
+    assert check["booked"] > 0 and check["with_exception"] > 0
 
 
 def test_each_planted_business_problem_is_an_exception_with_its_reason(
@@ -93,8 +93,7 @@ def test_the_weather_was_real_and_lost_nothing(demo: tuple[Any, dict[str, Any], 
     _, report, _ = demo
     injected = report["faults"]["injected"]
     assert all(sum(injected[system].values()) > 0 for system in ("salesforce", "netsuite", "stripe"))
-    assert report["webhooks"]["duplicates"] > 0
-    assert report["webhooks"]["out_of_order"] > 0
+    assert report["webhooks"]["received"] > report["webhooks"]["duplicates"] > 0
     assert sum(values["retries"] for values in report["flows"].values()) > 0
 
 
