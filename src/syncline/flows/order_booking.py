@@ -215,6 +215,9 @@ class OrderBookingFlow:
                 reason_code="identity_unresolved",
                 owner_role="data_steward",
             )
+        booked = await self.deps.system_id("order", order.id, ERP)
+        if booked is not None:
+            return booked  # booked by an earlier event of the same order
         try:
             ack = await self.deps.erp.create_sales_order(order, customer_erp_id)
         except BusinessRejection as rejection:
@@ -237,9 +240,13 @@ class OrderBookingFlow:
                 reason_code="identity_unresolved",
                 owner_role="data_steward",
             )
+        booked = await self.deps.system_id("subscription", subscription.id, BILLING)
+        if booked is not None:
+            return booked  # this order was booked by an earlier event (e.g. create and activation)
         try:
+            # Keyed by the order, not the transaction: two events booking one order share the key.
             ack = await self.deps.billing.create_subscription(
-                context.transaction_id, subscription, billing_customer
+                f"order:{order.id}", subscription, billing_customer
             )
         except BusinessRejection as rejection:
             await self.deps.events.publish([_ack_event(order, BILLING, context, rejection=rejection)])

@@ -30,6 +30,7 @@ from syncline.connectors.salesforce import (
     CdcSource,
     IntakeContext,
     JsonChangeFeed,
+    MappingDefaults,
     SalesforceClient,
     SalesforceConfig,
     SalesforceIntake,
@@ -73,6 +74,8 @@ from syncline.runtime.crm import SalesforceCrm
 from syncline.runtime.erp import NetSuiteErp
 from syncline.runtime.state import IntakeEvents, LedgerCatalogState
 
+GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
+"""Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
 BUSY = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
 
 
@@ -90,6 +93,11 @@ class RuntimeSettings:
     directory_ttl_s: float = 2.0
     catalog_window: CatalogWindow = field(default_factory=CatalogWindow)
     idle_poll_s: float = 0.05
+    mapping_defaults: MappingDefaults = field(
+        default_factory=lambda: MappingDefaults(legal_entity="Syncline Inc.")
+    )
+    """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
+    the default legal entity is the sandbox ERP's US subsidiary — set your own."""
 
 
 @dataclass
@@ -117,6 +125,7 @@ class Runtime:
             clients.salesforce,
             standard_pricebook_id=str(info["salesforce"]["standard_pricebook_id"]),
             linger_s=settings.crm_linger_s,
+            defaults=settings.mapping_defaults,
         )
         self.erp = NetSuiteErp(clients.netsuite, directory_ttl_s=settings.directory_ttl_s)
         self.billing = StripeBilling(clients.stripe)
@@ -153,7 +162,9 @@ class Runtime:
         self._task: asyncio.Task[None] | None = None
         self._cdc_checkpoint: CdcCheckpoint | None = None
         self._stripe_checkpoint = EventCheckpoint(0)
-        self.sf_intake = SalesforceIntake(clients.salesforce, IntakeContext())
+        self.sf_intake = SalesforceIntake(
+            clients.salesforce, IntakeContext(defaults=settings.mapping_defaults)
+        )
         self.cdc = CdcSource(clients.salesforce, JsonChangeFeed(clients.salesforce))
         self.stripe_translator = StripeEventTranslator(StripeLookups(clients.stripe))
         self.suppressed_echoes = 0
@@ -209,8 +220,11 @@ class Runtime:
         return AcceptResult(tuple(accepted), tuple(duplicates))
 
     def _is_echo(self, change: Any) -> bool:
+        entity = GOVERNED_ENTITIES.get(change.entity)
+        if entity is None:
+            return False
         admission = self.gate.admit(
-            "customer" if change.entity == "Account" else change.entity.lower(),
+            entity,
             "salesforce",
             change.record_id,
             dict(change.fields),
