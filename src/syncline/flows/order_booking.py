@@ -31,7 +31,7 @@ from syncline.contracts import (
 )
 from syncline.engine import Flow, Parallel, Priority, Step, StepContext, WaitFor
 from syncline.errors import BusinessRejection
-from syncline.flows.customer import ACTIVATED
+from syncline.flows.customer import ACTIVATED, CUSTOMER_TRIGGERS
 from syncline.flows.deps import FlowDeps, payload
 
 ORDER_BOOKED = "syncline.order.booked.v1"
@@ -184,6 +184,9 @@ class OrderBookingFlow:
         order = payload(context, Order)
         if await self.deps.customer_of_key(order.customer_id) is not None:
             return order.customer_id
+        for kind in CUSTOMER_TRIGGERS:  # flow 1 has it already, resolved or not yet
+            if await self.deps.events.seen(kind, order.customer_id):
+                return order.customer_id
         customer = await self.deps.crm.read_customer(order.customer_id)
         if customer is None:
             raise BusinessRejection(

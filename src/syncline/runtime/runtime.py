@@ -140,7 +140,7 @@ class Runtime:
             crm=self.crm,
             erp=self.erp,
             billing=self.billing,
-            events=IntakeEvents(self.intake),
+            events=IntakeEvents(self.intake, ledger),
             catalog=LedgerCatalogState(ledger),
             xref=self.xref,
             reviews=self.reviews,
