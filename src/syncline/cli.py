@@ -9,7 +9,21 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, demo, dlq, exceptions, relay, tx, worker
+from syncline.commands import (
+    contracts,
+    db,
+    demo,
+    dlq,
+    exceptions,
+    governance,
+    identity,
+    netsuite,
+    relay,
+    sandbox,
+    tx,
+    worker,
+)
+from syncline.errors import SynclineError
 
 app = typer.Typer(
     name="syncline",
@@ -18,12 +32,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("demo")(demo.run_demo)
+app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(tx.app, name="tx")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(worker.app, name="worker")
 app.add_typer(relay.app, name="relay")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(db.app, name="db")
+app.add_typer(governance.app, name="governance")
+app.add_typer(identity.app, name="identity")
+app.add_typer(netsuite.app, name="netsuite")
 
 
 @app.command("version")
@@ -33,8 +52,12 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a SynclineError ends the command with its message, not a traceback."""
+    try:
+        app(standalone_mode=True)
+    except SynclineError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "main"]

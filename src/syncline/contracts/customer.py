@@ -11,7 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, ValidationError, model_validator
 
 from syncline.contracts.common import (
     Address,
@@ -25,7 +25,7 @@ from syncline.contracts.common import (
     TaxRegistration,
     UtcDateTime,
 )
-from syncline.contracts.errors import ContractError, FieldProblem
+from syncline.contracts.errors import ContractError, FieldProblem, violation
 from syncline.contracts.money import CurrencyCode
 
 
@@ -99,7 +99,7 @@ class Customer(CanonicalModel):
     legal_name: NonEmptyStr
     display_name: NonEmptyStr | None = None
     parent_id: CanonicalId | None = None
-    sold_to: Address
+    sold_to: Address | None = None
     bill_to: Address | None = None
     ship_to: Address | None = None
     tax_registrations: tuple[TaxRegistration, ...] = ()
@@ -110,6 +110,30 @@ class Customer(CanonicalModel):
     lifecycle: CustomerLifecycle = CustomerLifecycle.PROSPECT
     external_ids: ExternalIds = {}
     updated_at: UtcDateTime
+
+    def with_lifecycle(self, new: CustomerLifecycle) -> Customer:
+        """A copy in lifecycle state `new`; raises `ContractError` for a move the lifecycle forbids or a
+        customer the new state does not accept (e.g. submitting a prospect that has no addresses)."""
+        validate_lifecycle_transition(self.lifecycle, new)
+        try:
+            return Customer.model_validate({**self.model_dump(), "lifecycle": new})
+        except ValidationError as exc:
+            raise ContractError.from_validation_error(exc, f"customer cannot become {new}") from exc
+
+    @model_validator(mode="after")
+    def _addresses_once_submitted(self) -> Customer:
+        """A CRM prospect may lack addresses; the ERP cannot approve (or bill) a customer without them."""
+        if self.lifecycle is CustomerLifecycle.PROSPECT:
+            return self
+        for name in ("sold_to", "bill_to"):
+            if getattr(self, name) is None:
+                raise violation(
+                    "address_required",
+                    f"a {self.lifecycle} customer has no {name} address",
+                    "sold_to and bill_to are required once a customer leaves the prospect stage",
+                    field=name,
+                )
+        return self
 
 
 class CustomerActivated(CanonicalModel):

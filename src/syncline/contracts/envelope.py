@@ -49,6 +49,8 @@ TraceParent = Annotated[str, AfterValidator(_check_traceparent)]
 Source = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN, max_length=255)]
 EventType = Annotated[str, StringConstraints(pattern=TYPE_PATTERN, max_length=128)]
 Attribute = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+AbsoluteUri = Annotated[str, StringConstraints(max_length=512, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
+"""CloudEvents requires `dataschema` to be an absolute URI."""
 
 
 class EventEnvelope(CanonicalModel):
@@ -61,7 +63,7 @@ class EventEnvelope(CanonicalModel):
     subject: Attribute
     time: UtcDateTime
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: Attribute
+    dataschema: AbsoluteUri
     correlationid: Attribute
     causationid: Attribute | None = None
     idempotencykey: Attribute
@@ -170,15 +172,18 @@ def new_event(
     partition_key: str | None = None,
     instance: str = "default",
     time: datetime | None = None,
+    validate: bool = True,
 ) -> EventEnvelope:
     """Build an envelope with every derived attribute filled in.
 
     The id and idempotency key derive from (source system, record id, change marker); a new chain
     starts its correlation id at the event id; the partition key defaults to the subject (the canonical
-    entity id, DESIGN.md invariant 4); `time` defaults to now, in UTC.
+    entity id, DESIGN.md invariant 4); `time` defaults to now, in UTC. The result is validated against
+    the catalog, so `ContractError` is raised for an event no consumer would accept; `validate=False`
+    skips that (only the envelope's own rules apply), for tools that wrap types this build does not know.
     """
     identifier = event_id(source_system, record_id, change_marker)
-    return EventEnvelope.from_dict(
+    envelope = EventEnvelope.from_dict(
         {
             "id": identifier,
             "source": source_urn(source_system, instance),
@@ -194,6 +199,14 @@ def new_event(
             "data": data.model_dump(mode="json"),
         }
     )
+    # Imported here because the catalog imports this module. Checking on the way out means a producer
+    # with the wrong model, an uncatalogued type or a subject that is not the data's id fails at once,
+    # in its own code, instead of dead-lettering at every consumer.
+    from syncline.contracts.catalog import validate_event
+
+    if validate:
+        validate_event(envelope)
+    return envelope
 
 
 __all__ = [

@@ -44,15 +44,42 @@ class ContractError(ValueError):
         super().__init__(f"{message}: {detail}" if detail else message)
         self.message = message
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for a dead letter, an API answer or the console: message, type and problems."""
+        return {
+            "message": self.message,
+            "event_type": self.event_type,
+            "problems": [{"field": p.field, "problem": p.problem, "rule": p.rule} for p in self.problems],
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps the problems when the error crosses a process boundary (pickle), not just the text.
+        return (_rebuild, (self.message, tuple(self.problems), self.event_type))
+
     @classmethod
     def from_validation_error(
         cls, exc: ValidationError, message: str, *, prefix: str = "", event_type: str | None = None
     ) -> ContractError:
         """Translate pydantic's errors, keeping the field path and the rule each one broke."""
-        problems = [
-            _problem_from(err, prefix) for err in exc.errors() if err["type"] not in _FOLLOW_ON_ERRORS
-        ]
-        return cls(message, problems, event_type=event_type)
+        errors = [err for err in exc.errors() if not _is_follow_on(err, exc.errors())]
+        return cls(message, [_problem_from(err, prefix) for err in errors], event_type=event_type)
+
+
+def _rebuild(message: str, problems: tuple[FieldProblem, ...], event_type: str | None) -> ContractError:
+    return ContractError(message, problems, event_type=event_type)
+
+
+def _is_follow_on(err: Any, everything: list[Any]) -> bool:
+    """Errors that only echo another one: a computed default not built, or a too-short sequence whose
+    items themselves failed (pydantic counts only the valid items)."""
+    if err["type"] in _FOLLOW_ON_ERRORS:
+        return True
+    if err["type"] == "too_short":
+        loc = tuple(err["loc"])
+        return any(
+            tuple(other["loc"])[: len(loc)] == loc and len(other["loc"]) > len(loc) for other in everything
+        )
+    return False
 
 
 def _problem_from(err: Any, prefix: str) -> FieldProblem:

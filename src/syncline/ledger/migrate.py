@@ -9,12 +9,14 @@ a database older than the code stops the command with a message that says to run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from syncline.errors import ConfigurationError, SchemaOutdatedError
@@ -47,21 +49,34 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    """The packaged revisions, read once per process (they cannot change while it runs)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest revision this code knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     if head is None:
         raise ConfigurationError("the packaged ledger migrations have no head revision")
     return head
 
 
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def schema_status(engine: Engine) -> SchemaStatus:
     """Read the database's revision and list the revisions it still lacks, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
     head = head_revision()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known(script, current):
         raise ConfigurationError(
             f"the ledger is at schema revision {current!r}, which this Syncline does not know; "
             "it was migrated by a newer version - upgrade Syncline"

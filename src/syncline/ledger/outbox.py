@@ -15,8 +15,9 @@ Appending is where invariants 2 and 4 are won or lost:
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,16 +33,6 @@ from syncline.ledger.records import (
 from syncline.ledger.schema import deliveries, events, ordering_keys, processed
 from syncline.ledger.session_base import SessionBase
 from syncline.ledger.types import require_aware
-
-_RESERVE_KEYS_PG = (
-    "INSERT INTO ordering_keys (ordering_key, last_seq) "
-    "SELECT k.key, k.wanted FROM unnest(%s::text[], %s::bigint[]) AS k(key, wanted) ORDER BY k.key "
-    "ON CONFLICT (ordering_key) DO UPDATE SET last_seq = ordering_keys.last_seq + excluded.last_seq "
-    "RETURNING ordering_key, last_seq"
-)
-
-#: Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit.
-CHUNK = 200
 
 Consumers = Sequence[str] | Callable[[NewEvent], Sequence[str]]
 
@@ -67,17 +58,20 @@ def event_from_row(row: Mapping[Any, Any]) -> StoredEvent:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _validate(event: NewEvent) -> None:
     for name in ("event_id", "type", "source", "subject", "ordering_key"):
         if not getattr(event, name):
             raise ValueError(f"event {event.event_id!r}: {name} must not be empty")
     if event.occurred_at is not None:
         require_aware(event.occurred_at, f"event {event.event_id!r} occurred_at")
+    for name in ("payload", "attributes"):
+        try:
+            json.dumps(getattr(event, name))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"event {event.event_id!r}: {name} must be plain JSON ({error}); serialise the contract "
+                "model in JSON mode (Decimal as string, datetime as ISO 8601) before appending"
+            ) from error
 
 
 class OutboxOperations(SessionBase):
@@ -98,48 +92,39 @@ class OutboxOperations(SessionBase):
         at = self._now(now)
         sequences = self._reserve_key_sequences(batch)
         rows = [self._event_row(event, next(sequences[event.ordering_key]), at) for event in batch]
-        inserted: dict[str, tuple[int, int]] = {}
-        # executemany of one cached statement (SQLAlchemy's insertmanyvalues batches it into
-        # multi-row INSERTs with RETURNING); compiling a fresh multi-VALUES statement per batch was
-        # the bulk of the cost of a large append.
-        statement = (
-            self.flavor.insert(events)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(events.c.event_id, events.c.position, events.c.key_seq)
+        written = self.flavor.insert_many(
+            self.conn,
+            events,
+            rows,
+            conflict_target=["event_id"],
+            returning=["event_id", "position", "key_seq"],
         )
-        for event_id, position, key_seq in self.conn.execute(statement, rows):
-            inserted[event_id] = (position, key_seq)
+        inserted = {event_id: (position, key_seq) for event_id, position, key_seq in written}
         appended, duplicates = self._split(batch, inserted)
         self._create_deliveries(batch, appended, consumers, at)
         return AppendResult(appended=tuple(appended), duplicates=tuple(duplicates))
 
     def _reserve_key_sequences(self, batch: Sequence[NewEvent]) -> dict[str, Iterator[int]]:
-        """Take `n` sequence numbers per key, locking the keys in sorted order (no deadlocks).
+        """Take `n` sequence numbers per key with one multi-row upsert, keys in sorted order.
 
-        PostgreSQL: one upsert for every key of the batch (INSERT ... SELECT FROM unnest ... ORDER BY
-        key), so the rows are still locked in sorted order but a batch of 250 keys costs one round
-        trip instead of 250. SQLite (in-process, one writer): one statement per key.
+        The upsert locks each key's row until commit; sorted order means two batches always lock
+        shared keys in the same order, so they queue behind each other instead of deadlocking.
         """
         wanted = Counter(event.ordering_key for event in batch)
-        keys = sorted(wanted)
-        if self.flavor.name == "postgresql":
-            rows = self.conn.exec_driver_sql(_RESERVE_KEYS_PG, (keys, [wanted[key] for key in keys])).all()
-            last_of = {str(key): int(last) for key, last in rows}
-        else:
-            last_of = {key: self._reserve_one(key, wanted[key]) for key in keys}
-        return {key: iter(range(last_of[key] - wanted[key] + 1, last_of[key] + 1)) for key in keys}
-
-    def _reserve_one(self, key: str, count: int) -> int:
-        statement = (
-            self.flavor.insert(ordering_keys)
-            .values(ordering_key=key, last_seq=count)
-            .on_conflict_do_update(
-                index_elements=["ordering_key"],
-                set_={"last_seq": ordering_keys.c.last_seq + count},
-            )
-            .returning(ordering_keys.c.last_seq)
+        rows = [{"ordering_key": key, "last_seq": wanted[key]} for key in sorted(wanted)]
+        reserved = self.flavor.insert_many(
+            self.conn,
+            ordering_keys,
+            rows,
+            conflict_target=["ordering_key"],
+            add_on_conflict=["last_seq"],
+            returning=["ordering_key", "last_seq"],
         )
-        return int(self.conn.execute(statement).scalar_one())
+        ranges: dict[str, Iterator[int]] = {}
+        for key, last in reserved:
+            count = wanted[key]
+            ranges[key] = iter(range(int(last) - count + 1, int(last) + 1))
+        return ranges
 
     @staticmethod
     def _event_row(event: NewEvent, key_seq: int, at: datetime) -> dict[str, Any]:
@@ -205,8 +190,7 @@ class OutboxOperations(SessionBase):
                 }
                 for consumer in dict.fromkeys(targets)
             )
-        if rows:
-            self.conn.execute(deliveries.insert(), rows)
+        self.flavor.insert_many(self.conn, deliveries, rows)
 
     def get_event(self, event_id: str) -> StoredEvent | None:
         """The stored event with this id, if any."""
@@ -234,13 +218,10 @@ class OutboxOperations(SessionBase):
             return ()
         at = self._now(now)
         rows = [{"consumer": consumer, "event_id": event_id, "processed_at": at} for event_id in event_ids]
-        new: set[str] = set()
-        statement = (
-            self.flavor.insert(processed)
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-            .returning(processed.c.event_id)
+        written = self.flavor.insert_many(
+            self.conn, processed, rows, conflict_target=["consumer", "event_id"], returning=["event_id"]
         )
-        new.update(self.conn.execute(statement, rows).scalars())
+        new = {event_id for (event_id,) in written}
         return tuple(dict.fromkeys(event_id for event_id in event_ids if event_id in new))
 
     def is_processed(self, consumer: str, event_id: str) -> bool:
