@@ -63,6 +63,7 @@ from syncline.flows import (
     CatalogWindow,
     FlowDeps,
     FlowSettings,
+    SyncMode,
     build_flows,
 )
 from syncline.governance import Gatekeeper
@@ -283,6 +284,25 @@ class Runtime:
             for p in prices
         ]
         return await self.ingest(events)
+
+    async def tick(
+        self, *, catalog_version: str | None = None, now: datetime | None = None
+    ) -> dict[str, int]:
+        """One round of every configured sync mode: read the CRM and billing feeds for the flows that
+        run near-real-time, and release the catalog when it is scheduled and its window is open.
+        Returns how many new events each source gave. (Synchronous flows are driven by their
+        endpoint, `customer_sync_router`.)"""
+        modes = self.settings.flows.modes
+        fed: dict[str, int] = {}
+        crm_fed = ("customer", "order_booking", "subscription_amendment")
+        if any(modes.get(name) is SyncMode.NEAR_REAL_TIME for name in crm_fed):
+            fed["salesforce"] = len((await self.poll_salesforce()).accepted)
+        if modes.get("invoice_status") is SyncMode.NEAR_REAL_TIME:
+            fed["stripe"] = len((await self.poll_stripe()).accepted)
+        if catalog_version is not None and modes.get("catalog") is SyncMode.SCHEDULED:
+            released = await self.release_catalog(catalog_version, now=now)
+            fed["catalog"] = len(released.accepted) if released is not None else 0
+        return fed
 
     # --- driving -----------------------------------------------------------------------------
     async def run_until_idle(self, *, timeout_s: float = 60.0) -> bool:
