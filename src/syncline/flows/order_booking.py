@@ -31,7 +31,7 @@ from syncline.contracts import (
 )
 from syncline.engine import Flow, Parallel, Priority, Step, StepContext, WaitFor
 from syncline.errors import BusinessRejection
-from syncline.flows.customer import ACTIVATED
+from syncline.flows.customer import ACTIVATED, CUSTOMER_TRIGGERS
 from syncline.flows.deps import FlowDeps, payload
 
 ORDER_BOOKED = "syncline.order.booked.v1"
@@ -184,6 +184,9 @@ class OrderBookingFlow:
         order = payload(context, Order)
         if await self.deps.customer_of_key(order.customer_id) is not None:
             return order.customer_id
+        for kind in CUSTOMER_TRIGGERS:  # flow 1 has it already, resolved or not yet
+            if await self.deps.events.seen(kind, order.customer_id):
+                return order.customer_id
         customer = await self.deps.crm.read_customer(order.customer_id)
         if customer is None:
             raise BusinessRejection(
@@ -215,6 +218,9 @@ class OrderBookingFlow:
                 reason_code="identity_unresolved",
                 owner_role="data_steward",
             )
+        booked = await self.deps.system_id("order", order.id, ERP)
+        if booked is not None:
+            return booked  # booked by an earlier event of the same order
         try:
             ack = await self.deps.erp.create_sales_order(order, customer_erp_id)
         except BusinessRejection as rejection:
@@ -237,9 +243,13 @@ class OrderBookingFlow:
                 reason_code="identity_unresolved",
                 owner_role="data_steward",
             )
+        booked = await self.deps.system_id("subscription", subscription.id, BILLING)
+        if booked is not None:
+            return booked  # this order was booked by an earlier event (e.g. create and activation)
         try:
+            # Keyed by the order, not the transaction: two events booking one order share the key.
             ack = await self.deps.billing.create_subscription(
-                context.transaction_id, subscription, billing_customer
+                f"order:{order.id}", subscription, billing_customer
             )
         except BusinessRejection as rejection:
             await self.deps.events.publish([_ack_event(order, BILLING, context, rejection=rejection)])

@@ -176,6 +176,10 @@ class EventPort(Protocol):
         """Commit the events to the ledger (duplicates are no-ops)."""
         ...
 
+    async def seen(self, event_type: str, subject: str) -> bool:
+        """Whether an event of that type about that subject is in the ledger already."""
+        ...
+
 
 class CatalogState(Protocol):
     """Which pricing version is current per price book, and which were published before."""

@@ -155,12 +155,18 @@ class SalesforceCrm:
     """`CrmPort` over `SalesforceClient`/`SalesforceSink`."""
 
     def __init__(
-        self, client: SalesforceClient, *, standard_pricebook_id: str, linger_s: float = 0.02
+        self,
+        client: SalesforceClient,
+        *,
+        standard_pricebook_id: str,
+        linger_s: float = 0.02,
+        defaults: MappingDefaults | None = None,
     ) -> None:
         self.client = client
         self.sink = SalesforceSink(client)
         self.batcher = CollectionBatcher(self.sink, size=client.config.collection_size, linger_s=linger_s)
         self.standard_pricebook_id = standard_pricebook_id
+        self.defaults = defaults or MappingDefaults()
 
     async def write_fields(self, crm_object: CrmObject, key: str, fields: Mapping[str, object]) -> None:
         """Upsert the mapped fields on the record with that Syncline key, in a shared collection."""
@@ -175,7 +181,7 @@ class SalesforceCrm:
         rows = await _rows(self.client, f"SELECT {fields} FROM Account WHERE {EXTERNAL_ID} = '{_soql(key)}'")
         if not rows:
             return None
-        return account_to_customer(rows[0], customer_id=key, defaults=MappingDefaults())
+        return account_to_customer(rows[0], customer_id=key, defaults=self.defaults)
 
     async def publish_products(self, products: Sequence[Product]) -> None:
         """Product2 upserts by canonical id (IsActive follows the item master)."""

@@ -30,6 +30,7 @@ from syncline.connectors.salesforce import (
     CdcSource,
     IntakeContext,
     JsonChangeFeed,
+    MappingDefaults,
     SalesforceClient,
     SalesforceConfig,
     SalesforceIntake,
@@ -62,6 +63,7 @@ from syncline.flows import (
     CatalogWindow,
     FlowDeps,
     FlowSettings,
+    SyncMode,
     build_flows,
 )
 from syncline.governance import Gatekeeper
@@ -73,6 +75,8 @@ from syncline.runtime.crm import SalesforceCrm
 from syncline.runtime.erp import NetSuiteErp
 from syncline.runtime.state import IntakeEvents, LedgerCatalogState
 
+GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
+"""Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
 BUSY = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
 
 
@@ -90,6 +94,11 @@ class RuntimeSettings:
     directory_ttl_s: float = 2.0
     catalog_window: CatalogWindow = field(default_factory=CatalogWindow)
     idle_poll_s: float = 0.05
+    mapping_defaults: MappingDefaults = field(
+        default_factory=lambda: MappingDefaults(legal_entity="Syncline Inc.")
+    )
+    """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
+    the default legal entity is the sandbox ERP's US subsidiary — set your own."""
 
 
 @dataclass
@@ -117,6 +126,7 @@ class Runtime:
             clients.salesforce,
             standard_pricebook_id=str(info["salesforce"]["standard_pricebook_id"]),
             linger_s=settings.crm_linger_s,
+            defaults=settings.mapping_defaults,
         )
         self.erp = NetSuiteErp(clients.netsuite, directory_ttl_s=settings.directory_ttl_s)
         self.billing = StripeBilling(clients.stripe)
@@ -131,7 +141,7 @@ class Runtime:
             crm=self.crm,
             erp=self.erp,
             billing=self.billing,
-            events=IntakeEvents(self.intake),
+            events=IntakeEvents(self.intake, ledger),
             catalog=LedgerCatalogState(ledger),
             xref=self.xref,
             reviews=self.reviews,
@@ -153,7 +163,9 @@ class Runtime:
         self._task: asyncio.Task[None] | None = None
         self._cdc_checkpoint: CdcCheckpoint | None = None
         self._stripe_checkpoint = EventCheckpoint(0)
-        self.sf_intake = SalesforceIntake(clients.salesforce, IntakeContext())
+        self.sf_intake = SalesforceIntake(
+            clients.salesforce, IntakeContext(defaults=settings.mapping_defaults)
+        )
         self.cdc = CdcSource(clients.salesforce, JsonChangeFeed(clients.salesforce))
         self.stripe_translator = StripeEventTranslator(StripeLookups(clients.stripe))
         self.suppressed_echoes = 0
@@ -209,8 +221,11 @@ class Runtime:
         return AcceptResult(tuple(accepted), tuple(duplicates))
 
     def _is_echo(self, change: Any) -> bool:
+        entity = GOVERNED_ENTITIES.get(change.entity)
+        if entity is None:
+            return False
         admission = self.gate.admit(
-            "customer" if change.entity == "Account" else change.entity.lower(),
+            entity,
             "salesforce",
             change.record_id,
             dict(change.fields),
@@ -269,6 +284,25 @@ class Runtime:
             for p in prices
         ]
         return await self.ingest(events)
+
+    async def tick(
+        self, *, catalog_version: str | None = None, now: datetime | None = None
+    ) -> dict[str, int]:
+        """One round of every configured sync mode: read the CRM and billing feeds for the flows that
+        run near-real-time, and release the catalog when it is scheduled and its window is open.
+        Returns how many new events each source gave. (Synchronous flows are driven by their
+        endpoint, `customer_sync_router`.)"""
+        modes = self.settings.flows.modes
+        fed: dict[str, int] = {}
+        crm_fed = ("customer", "order_booking", "subscription_amendment")
+        if any(modes.get(name) is SyncMode.NEAR_REAL_TIME for name in crm_fed):
+            fed["salesforce"] = len((await self.poll_salesforce()).accepted)
+        if modes.get("invoice_status") is SyncMode.NEAR_REAL_TIME:
+            fed["stripe"] = len((await self.poll_stripe()).accepted)
+        if catalog_version is not None and modes.get("catalog") is SyncMode.SCHEDULED:
+            released = await self.release_catalog(catalog_version, now=now)
+            fed["catalog"] = len(released.accepted) if released is not None else 0
+        return fed
 
     # --- driving -----------------------------------------------------------------------------
     async def run_until_idle(self, *, timeout_s: float = 60.0) -> bool:

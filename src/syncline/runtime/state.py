@@ -15,14 +15,22 @@ from syncline.ledger import SqlLedger
 class IntakeEvents:
     """`EventPort`: flows' own events go through intake like any other (validated, deduplicated)."""
 
-    def __init__(self, intake: Intake) -> None:
+    def __init__(self, intake: Intake, ledger: SqlLedger) -> None:
         self.intake = intake
+        self.ledger = ledger
 
     async def publish(self, events: Sequence[EventEnvelope]) -> None:
         result = await asyncio.to_thread(self.intake.accept, list(events))
         if result.rejected:
             first = result.rejected[0]
             raise ContractViolation(f"flow produced an invalid event: {first.message} {first.problems}")
+
+    async def seen(self, event_type: str, subject: str) -> bool:
+        return await asyncio.to_thread(self._seen, event_type, subject)
+
+    def _seen(self, event_type: str, subject: str) -> bool:
+        with self.ledger.read() as session:
+            return session.find_event(event_type, subject) is not None
 
 
 class LedgerCatalogState:

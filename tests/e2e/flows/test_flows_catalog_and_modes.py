@@ -106,3 +106,14 @@ async def test_synchronous_mode_answers_with_the_erp_verdict(runtime: Runtime, h
             "/sync/customers", json={**body, "id": unique("sync"), "currency": "XXX1"}
         )
     assert refused.status_code == 422
+
+
+async def test_tick_runs_each_configured_mode(runtime: Runtime, hands: Hands) -> None:
+    key = unique("tick")
+    hands.create_account(key, f"Ticking {key[-8:]} Inc.", website=f"https://{key}.example")
+    closed = CatalogWindow(weekdays=frozenset({1}), start=time(2, 0), end=time(3, 0))
+    object.__setattr__(runtime.settings, "catalog_window", closed)
+    fed = await runtime.tick(catalog_version="2026.7", now=datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    assert fed["salesforce"] >= 1 and fed["catalog"] == 0 and "stripe" in fed
+    assert await runtime.run_until_idle(timeout_s=60)
+    assert hands.account(key)["Sync_Status__c"] == "Synced"

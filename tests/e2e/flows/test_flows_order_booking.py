@@ -132,3 +132,55 @@ async def test_order_for_an_account_flow_1_never_saw_starts_it_and_waits(
     assert set(counters.api_calls) == {"salesforce", "netsuite", "stripe"}
     assert all(calls > 0 for calls in counters.api_calls.values())
     assert counters.flows["order_booking"].percentile(0.95) is not None
+
+
+async def test_order_activated_in_salesforce_is_booked_from_the_change_feed(
+    runtime: Runtime, hands: Hands
+) -> None:
+    customer = unique("cdc")
+    await activate_customer(
+        runtime, hands, customer, f"Feed Driven {customer[-8:]} Inc.", f"{customer}.example"
+    )
+    await runtime.poll_salesforce()  # the account's own changes are behind us (and echoes dropped)
+    std = hands.sf_info["standard_pricebook_id"]
+    # Sales ops sells the ERP's SKU-0002 in Salesforce (a product and its standard price).
+    product = hands.sf_call(
+        "POST",
+        "sobjects/Product2",
+        json={"Name": "Pro Platform", "ProductCode": "SKU-0002", "IsActive": True},
+    )["id"]
+    entry = {
+        "Id": hands.sf_call(
+            "POST",
+            "sobjects/PricebookEntry",
+            json={
+                "Pricebook2Id": std,
+                "Product2Id": product,
+                "UnitPrice": 1490,
+                "IsActive": True,
+                "CurrencyIsoCode": "USD",
+            },
+        )["id"],
+        "UnitPrice": 1490,
+    }
+    order = unique("ord")
+    order_id = hands.create_order(order, customer)
+    hands.sf_call("PATCH", f"sobjects/Order/{order_id}", json={"Pricebook2Id": std})
+    hands.sf_call(
+        "POST",
+        "sobjects/OrderItem",
+        json={
+            "OrderId": order_id,
+            "PricebookEntryId": entry["Id"],
+            "Quantity": 3,
+            "UnitPrice": entry["UnitPrice"],
+        },
+    )
+    hands.sf_call("PATCH", f"sobjects/Order/{order_id}", json={"Status": "Activated"})
+
+    fed = await runtime.poll_salesforce()
+    assert fed.accepted  # the activation became order.booked
+    assert await runtime.run_until_idle(timeout_s=60)
+    written = hands.order(order)
+    assert written["Sync_Status__c"] == "Synced", written
+    assert len(sales_orders_for(hands, order)) == 1 and len(subscriptions_for(hands, order)) == 1
