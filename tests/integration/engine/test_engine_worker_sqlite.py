@@ -34,7 +34,7 @@ from syncline.engine.saga import (
 )
 from syncline.engine.tracing import outbound_headers
 from syncline.engine.worker import Worker, WorkerConfig
-from syncline.errors import BusinessRejection, ContractViolation, RateLimitedError, TransientError
+from syncline.errors import AuthError, BusinessRejection, ContractViolation, RateLimitedError, TransientError
 from syncline.ledger import DeliveryStatus, ExceptionStatus, SqlLedger, StepOutcome, open_ledger
 from syncline.logs import get_logger
 
@@ -373,3 +373,15 @@ async def test_log_lines_and_outbound_headers_of_a_saga_carry_the_source_event_t
     assert {entry["event_id"] for entry in step_lines} == {event.id}
     assert all(h["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c" for h in seen_headers)
     assert all(h["X-Correlation-Id"] == "0af7651916cd43dd8448eb211c80319c" for h in seen_headers)
+
+
+async def test_auth_failure_is_retried_once_then_dead_lettered(ledger: SqlLedger, clock: FakeClock) -> None:
+    recorder = Recorder()
+    recorder.failures["s1:ord-1"] = [AuthError("token expired"), AuthError("still refused")]
+    recorder.failures["s1:ord-2"] = [AuthError("token expired")]
+    flow = Flow("q2c", 1, (recorder.step("s1"),), triggers=(ORDER_ACCEPTED,))
+    Intake(ledger, FlowRegistry([flow])).accept([order_event("ord-1", 1), order_event("ord-2", 1)])
+    stats = await make_worker(ledger, [flow], clock, max_attempts=8).drain()  # retries are due at once
+    assert (stats.claimed, stats.retried, stats.completed, stats.parked) == (4, 2, 1, 1)
+    parked = ledger.list_deliveries(status=DeliveryStatus.PARKED)
+    assert [(d.ordering_key, d.last_error_class, d.attempts) for d in parked] == [("ord-1", "auth", 2)]
