@@ -5,8 +5,8 @@ be pending *forever* by design: it sits behind a parked (dead-lettered or held) 
 ordering key (DESIGN.md invariant 6: a held entity parks its later events, in order, until a person
 resolves it). The demo plants such holds on purpose, so it needs this narrower test: the engine is
 quiescent when nothing is in flight or scheduled for a retry, and every pending delivery waits
-behind a parked one of its own consumer and key. (The runtime could offer this as
-`run_until_idle(ignore_parked=True)`; until it does, this reads the ledger's queue directly.)
+behind a parked one of its own consumer and key. (`Runtime.run_until_idle` now applies the same rule,
+but polls every 50 ms scanning the queue; the demo checks once a second with this function.)
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@
     deals     closed-won opportunities, approved quotes, orders -> order booking flow
     amend     sales ops amend booked deals (one was edited in billing by hand first) -> amendment flow
     billing   the billing test clock runs a month -> invoices, payments, dunning -> webhooks ->
-              invoice status flow; a gap-fill read catches anything the webhooks missed
-    check     weather off; counters from the ledger; snapshots of the three systems; the check
+              invoice status flow
+    check     weather off; a gap-fill read catches any billing event no webhook delivered; counters
+              from the ledger; snapshots of the three systems; the check
 
 Each phase waits until the engine is idle (nothing due, in flight or waiting), showing progress.
 """
@@ -15,7 +16,6 @@ Each phase waits until the engine is idle (nothing due, in flight or waiting), s
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -478,19 +478,14 @@ async def _month(options: DemoOptions, host: SandboxHost, console: Console, sock
 def run_month(options: DemoOptions, console: Console) -> DemoReport:
     """Start the sandboxes, run the month, stop everything; the report of what happened."""
     sock = reserve_port()
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)
     started = time.monotonic()
     try:
         with sandboxes_in_process(options.state_dir, options.seed, sandbox_options(options)) as host:
             report = asyncio.run(_month(options, host, console, sock))
     finally:
-        sys.setswitchinterval(interval)
         sock.close()
     report.timings_s["total"] = time.monotonic() - started
     return report
 
-
-Runner = Callable[[DemoOptions, Console], Awaitable[DemoReport]]
 
 __all__ = ["DEMO_FLOWS", "DemoOptions", "Month", "run_month", "sandbox_options", "scenario_summary"]
