@@ -28,7 +28,9 @@ MISMATCH_SKU = "SKU-0007"
 PRICE_VERSIONS = ("2026.1", "2026.2")
 ACCOUNT_NAME_SEED_OFFSET = 10_007
 """The NetSuite seed draws its customers' names from Faker with the sandbox seed; the demo's accounts
-use another stream, so the only ERP look-alikes are the planted ones."""
+use another stream, so they are not copies of ERP customers. Some still *resemble* one ("Smith PLC"
+next to an ERP "Smith Group") without sharing a domain or tax id: identity resolution sends those to
+a data steward (`AMBIGUOUS_IDENTITY`) instead of guessing, as it would in a real org."""
 
 # Existing ERP customers (NetSuite seed `LOOKALIKES` and the credit-hold customer) as the CRM spells
 # them: another name, the same web domain. Identity resolution must link them, never create twins.
