@@ -66,6 +66,7 @@ def test_the_check_from_the_sandboxes_state_passes(demo: tuple[Any, dict[str, An
     assert check["passed"] is True
     assert check["unaccounted"] == 0 and check["duplicates"] == 0
     assert check["deals"] == report["scenario"]["deals"]
+    assert report["scenario"]["quote_lines_created"] >= check["deals"]  # every quote has its lines
     assert check["booked"] + check["with_exception"] == check["deals"]
     assert check["booked"] > 0 and check["with_exception"] > 0
 

@@ -38,7 +38,7 @@ from syncline.demo.billing_clock import ClockedBillingSink
 from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
 from syncline.demo.faults import FaultWeather, Weather
-from syncline.demo.hands import Hands
+from syncline.demo.hands import Hands, SeedingError
 from syncline.demo.idle import quiescent
 from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
@@ -130,6 +130,7 @@ class Month:
         self.injected: dict[str, dict[str, int]] = {s: {} for s in SYSTEMS}
         self.sf_ids: dict[str, str] = {}
         self.gap: dict[str, int] = {}
+        self.quote_lines_created = 0
         self.billing_started = int(time.time())
         self.runtime: Runtime | None = None
         self.bars: PhaseBars | None = None
@@ -285,10 +286,12 @@ class Month:
                     "OpportunityId": o,
                     "Status": "Approved",
                     "ExpirationDate": close,
+                    "Pricebook2Id": str(self.info["salesforce"]["standard_pricebook_id"]),
                 }
                 for d, o in zip(deals, opps, strict=True)
             ],
         )
+        await self.quote_lines(deals, quotes)
         orders = await self.hands.sf_create(
             "Order",
             [
@@ -306,6 +309,32 @@ class Month:
         events = [order_event(d, self.scenario, o, self.today) for d, o in zip(deals, orders, strict=True)]
         result = await self.rt.ingest(events)
         return len(result.accepted)
+
+    async def quote_lines(self, deals: Sequence[DemoDeal], quotes: Sequence[str]) -> None:
+        """Each quote's lines, on the standard price book entries the catalog flow published. A SKU
+        without an entry (the archived SKU-0007, the inactive SKU-0013) stays off the quote — the
+        rep typed it on the order — which is what order booking then catches."""
+        book = str(self.info["salesforce"]["standard_pricebook_id"])
+        rows = await self.hands.soql(
+            "SELECT Id, Product2.ProductCode FROM PricebookEntry "
+            f"WHERE Pricebook2Id = '{book}' AND CurrencyIsoCode = 'USD' AND IsActive = true"
+        )
+        entries = {str((row.get("Product2") or {}).get("ProductCode")): str(row["Id"]) for row in rows}
+        lines = [
+            {
+                "QuoteId": quote,
+                "PricebookEntryId": entries[line.sku],
+                "Quantity": line.quantity,
+                "UnitPrice": float(line.unit_price),
+            }
+            for deal, quote in zip(deals, quotes, strict=True)
+            for line in deal.lines
+            if line.sku in entries
+        ]
+        try:
+            self.quote_lines_created = len(await self.hands.sf_create("QuoteLineItem", lines))
+        except SeedingError as error:
+            self.notes.append(f"quote lines not created in Salesforce: {error}")
 
     async def conflict_by_hand(self, deal: DemoDeal) -> None:
         """The billing admin edits one subscription directly in Stripe (it will cancel at period end)."""
@@ -427,7 +456,7 @@ class Month:
             flows=counters["flows"],
             api_calls=counters["api_calls"],
             check=check,
-            scenario=scenario_summary(self.scenario),
+            scenario={**scenario_summary(self.scenario), "quote_lines_created": self.quote_lines_created},
             faults={
                 "weather": self.options.weather.__dict__,
                 "injected": self.injected,
