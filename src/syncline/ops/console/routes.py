@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -31,6 +31,24 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["masked"] = lambda value, role: mask_for_role(value, role)
 templates.env.filters["hours"] = views.hours
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a posted form (urlencoded; parsed here so no multipart package is needed)."""
+    if request.method != "POST":
+        return {}
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {name: values[-1] for name, values in parse_qs(body, keep_blank_values=True).items()}
+
+
+Fields = Depends(form_fields)
+
+
+def _field(fields: dict[str, str], name: str, default: str | None = None) -> str:
+    value = fields.get(name, default)
+    if value is None:
+        raise HTTPException(status_code=422, detail=f"the form field {name!r} is missing")
+    return value
 
 
 def _login_redirect(request: Request) -> HTTPException:
@@ -68,7 +86,8 @@ def console_router() -> APIRouter:
         return _page(request, "login.html", None, next=next, error=None)
 
     @router.post("/login", response_model=None)
-    def login(request: Request, token: str = Form(...), next: str = Form("/")) -> Response:
+    def login(request: Request, fields: dict[str, str] = Fields) -> Response:
+        token, next = _field(fields, "token"), _field(fields, "next", "/")
         principal = ops_context(request).tokens.authenticate(token.strip())
         if principal is None:
             page = _page(request, "login.html", None, next=next, error="That token is unknown or revoked.")
@@ -122,18 +141,16 @@ def console_router() -> APIRouter:
         )
 
     @router.post("/inbox/exceptions/{exception_id}/assign")
-    def assign(
-        request: Request, exception_id: str, assignee: str = Form(...), reason: str = Form(...)
-    ) -> RedirectResponse:
+    def assign(request: Request, exception_id: str, fields: dict[str, str] = Fields) -> RedirectResponse:
+        assignee, reason = _field(fields, "assignee"), _field(fields, "reason")
         principal = _user(request, TokenRole.OPERATOR)
         _check_origin(request)
         views.assign(ops_context(request), principal, exception_id, assignee, reason)
         return RedirectResponse("/inbox?flash=assigned", status_code=303)
 
     @router.post("/inbox/exceptions/{exception_id}/resolve")
-    def resolve(
-        request: Request, exception_id: str, reason: str = Form(...), action: str = Form("retry")
-    ) -> RedirectResponse:
+    def resolve(request: Request, exception_id: str, fields: dict[str, str] = Fields) -> RedirectResponse:
+        reason, action = _field(fields, "reason"), _field(fields, "action", "retry")
         principal = _user(request, TokenRole.OPERATOR)
         _check_origin(request)
         task, _ = ops_context(request).operations.resolve_exception(
@@ -159,8 +176,9 @@ def console_router() -> APIRouter:
 
     @router.post("/inbox/dead-letters/{delivery_id}/{action}")
     def act(
-        request: Request, delivery_id: int, action: str, reason: str = Form(...), confirm: str = Form(...)
+        request: Request, delivery_id: int, action: str, fields: dict[str, str] = Fields
     ) -> RedirectResponse:
+        reason, confirm = _field(fields, "reason"), _field(fields, "confirm")
         principal = _user(request, TokenRole.OPERATOR)
         _check_origin(request)
         context = ops_context(request)
