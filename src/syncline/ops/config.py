@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syncline.errors import ConfigurationError
 
@@ -29,6 +29,8 @@ class SlaRule(BaseModel):
     at most `threshold` (a transaction still open counts with its age so far, so a stuck one is
     never invisible). `max_duration`: every single one must be, and each late one is named.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="short id, e.g. order_booking_p95")
     description: str = ""
@@ -74,6 +76,8 @@ def default_slas() -> list[SlaRule]:
 
 class OpsSettings(BaseModel):
     """Everything `syncline serve` reads besides the kernel settings."""
+
+    model_config = ConfigDict(extra="forbid")
 
     slas: list[SlaRule] = Field(default_factory=default_slas)
     alert_webhook_url: str | None = Field(
