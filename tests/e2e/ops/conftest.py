@@ -1,0 +1,145 @@
+"""Browser tests of the console: a real `syncline serve` subprocess on a demo ledger, driven by
+Playwright through Debian's Chromium (never a downloaded browser). Screenshots go to
+`test-artifacts/ops/` (gitignored)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+DEMO_DIR = ROOT / "tests" / "integration" / "ops"
+if str(DEMO_DIR) not in sys.path:
+    sys.path.insert(0, str(DEMO_DIR))
+
+from ops_demo import Demo, build_demo  # noqa: E402
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from syncline.ledger import TokenRole, open_ledger  # noqa: E402
+from syncline.ops import TokenService  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "ops"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running `syncline serve`, its demo ledger and a token per role."""
+
+    base_url: str
+    demo: Demo
+    tokens: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"syncline serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"syncline serve did not become ready:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`syncline serve --worker --flows ops_demo_flows` on a fresh demo ledger."""
+    home = tmp_path_factory.mktemp("ops-e2e")
+    demo = build_demo(home / "demo.db")
+    ledger = open_ledger(demo.url)
+    service = TokenService(ledger)
+    tokens = {role.value: service.create(f"{role.value}-e2e", role, actor="e2e", reason="browser test")[1]
+              for role in TokenRole}  # fmt: skip
+    ledger.close()
+    config = home / "ops.yaml"
+    config.write_text("sla_check_every_s: 1\n")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(DEMO_DIR), os.environ.get("PYTHONPATH", "")]),
+        "SYNCLINE_DATABASE__URL": demo.url,
+        "SYNCLINE_OPS_CONFIG": str(config),
+        "SYNCLINE_LOG__JSON_OUTPUT": "true",
+    }
+    log = home / "serve.log"
+    command = [sys.executable, "-c", "from syncline.cli import main; main()", "serve", "--port", str(port),
+               "--flows", "ops_demo_flows", "--worker"]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, cwd=home, stdout=sink, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process, log)
+        yield Served(base_url, demo, tokens)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(served: Served) -> Iterator[Browser]:
+    """Chromium; started after the server (Playwright's sync API runs its own event loop)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def login(page: Page, served: Served, role: str) -> None:
+    """Log in through the console's form."""
+    page.goto(f"{served.base_url}/")
+    page.get_by_label("API token").fill(served.tokens[role])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{served.base_url}/")
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact."""
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
