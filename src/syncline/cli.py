@@ -9,7 +9,20 @@ from __future__ import annotations
 import typer
 
 from syncline import __version__
-from syncline.commands import contracts, db, demo, dlq, exceptions, sandbox, serve, tokens, tx, worker
+from syncline.commands import (
+    contracts,
+    db,
+    demo,
+    dlq,
+    exceptions,
+    governance,
+    identity,
+    sandbox,
+    serve,
+    tokens,
+    tx,
+    worker,
+)
 
 app = typer.Typer(
     name="syncline",
@@ -25,6 +38,8 @@ app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(worker.app, name="worker")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
+app.add_typer(governance.app, name="governance")
+app.add_typer(identity.app, name="identity")
 app.add_typer(serve.app, name="serve")
 app.add_typer(tokens.app, name="tokens")
 

@@ -62,6 +62,20 @@ class ApiSettings(BaseModel):
     )
 
 
+class GovernanceSettings(BaseModel):
+    """Field ownership and echo suppression (see docs/ownership.md)."""
+
+    ownership_file: Path | None = Field(
+        default=None, description="your ownership.yaml; unset means the shipped defaults"
+    )
+    integration_users: dict[str, str] = Field(
+        default_factory=dict, description="system -> the user id our integration writes as"
+    )
+    echo_window_seconds: int = Field(
+        default=900, ge=1, description="how long our own write can come back as an echo"
+    )
+
+
 class Settings(BaseSettings):
     """Everything Syncline reads from its environment."""
 
@@ -77,6 +91,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
+    governance: GovernanceSettings = GovernanceSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -101,6 +116,7 @@ __all__ = [
     "ApiSettings",
     "BusSettings",
     "DatabaseSettings",
+    "GovernanceSettings",
     "LogSettings",
     "Settings",
     "load_settings",

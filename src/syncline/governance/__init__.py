@@ -1,3 +1,109 @@
-"""Room `governance`: see DESIGN.md for what it holds and what it may import."""
+"""Room `governance`: field ownership, enforcement, conflict policy, echo suppression and masking.
 
-__all__: list[str] = []
+Pure rules over plain data (DESIGN.md invariant 7): flows ask this room what may be accepted, requested,
+written or shown; nothing here performs I/O except reading the ownership file.
+"""
+
+from syncline.governance.conflict import (
+    ConflictPolicy,
+    FieldResolution,
+    FieldWrite,
+    MergeRule,
+    StaleVersionError,
+    VersionConflict,
+    check_version,
+    detect_version_conflict,
+)
+from syncline.governance.echo import (
+    DEFAULT_WINDOW,
+    EchoRule,
+    EchoSuppressor,
+    EchoVerdict,
+    FingerprintStore,
+    InMemoryFingerprintStore,
+    WriteFingerprint,
+    fingerprint_fields,
+)
+from syncline.governance.enforcement import (
+    ChangeRequest,
+    DroppedField,
+    DropReason,
+    Governor,
+    InboundDecision,
+    OutboundDecision,
+    decide_inbound,
+    default_governor,
+    filter_outbound,
+)
+from syncline.governance.gate import Admission, Gatekeeper, PreparedWrite
+from syncline.governance.masking import (
+    DEFAULT_CLEAR_ACCESS,
+    DEFAULT_POLICY,
+    ClearAccess,
+    MaskingPolicy,
+    Persona,
+    Role,
+    SensitiveDataLeak,
+    Sensitivity,
+    Viewer,
+    find_payment_data,
+    guard_payload,
+    mask_record,
+)
+from syncline.governance.ownership import (
+    FieldRule,
+    OwnershipFileError,
+    OwnershipPolicy,
+    SyncControl,
+    load_ownership,
+    parse_ownership,
+)
+
+__all__ = [
+    "DEFAULT_CLEAR_ACCESS",
+    "DEFAULT_POLICY",
+    "DEFAULT_WINDOW",
+    "Admission",
+    "ChangeRequest",
+    "ClearAccess",
+    "ConflictPolicy",
+    "DropReason",
+    "DroppedField",
+    "EchoRule",
+    "EchoSuppressor",
+    "EchoVerdict",
+    "FieldResolution",
+    "FieldRule",
+    "FieldWrite",
+    "FingerprintStore",
+    "Gatekeeper",
+    "Governor",
+    "InMemoryFingerprintStore",
+    "InboundDecision",
+    "MaskingPolicy",
+    "MergeRule",
+    "OutboundDecision",
+    "OwnershipFileError",
+    "OwnershipPolicy",
+    "Persona",
+    "PreparedWrite",
+    "Role",
+    "SensitiveDataLeak",
+    "Sensitivity",
+    "StaleVersionError",
+    "SyncControl",
+    "VersionConflict",
+    "Viewer",
+    "WriteFingerprint",
+    "check_version",
+    "decide_inbound",
+    "default_governor",
+    "detect_version_conflict",
+    "filter_outbound",
+    "find_payment_data",
+    "fingerprint_fields",
+    "guard_payload",
+    "load_ownership",
+    "mask_record",
+    "parse_ownership",
+]

@@ -16,7 +16,7 @@ Appending is where invariants 2 and 4 are won or lost:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +32,6 @@ from syncline.ledger.records import (
 from syncline.ledger.schema import deliveries, events, ordering_keys, processed
 from syncline.ledger.session_base import SessionBase
 from syncline.ledger.types import require_aware
-
-#: Rows per multi-row INSERT; keeps SQLite under its bound-parameter limit.
-CHUNK = 200
 
 Consumers = Sequence[str] | Callable[[NewEvent], Sequence[str]]
 
@@ -58,11 +55,6 @@ def event_from_row(row: Mapping[Any, Any]) -> StoredEvent:
         attributes=row["attributes"],
         recorded_at=row["recorded_at"],
     )
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _validate(event: NewEvent) -> None:
@@ -91,38 +83,38 @@ class OutboxOperations(SessionBase):
         at = self._now(now)
         sequences = self._reserve_key_sequences(batch)
         rows = [self._event_row(event, next(sequences[event.ordering_key]), at) for event in batch]
-        inserted: dict[str, tuple[int, int]] = {}
-        # executemany of one cached statement (SQLAlchemy's insertmanyvalues batches it into
-        # multi-row INSERTs with RETURNING); compiling a fresh multi-VALUES statement per batch was
-        # the bulk of the cost of a large append.
-        statement = (
-            self.flavor.insert(events)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(events.c.event_id, events.c.position, events.c.key_seq)
+        written = self.flavor.insert_many(
+            self.conn,
+            events,
+            rows,
+            conflict_target=["event_id"],
+            returning=["event_id", "position", "key_seq"],
         )
-        for event_id, position, key_seq in self.conn.execute(statement, rows):
-            inserted[event_id] = (position, key_seq)
+        inserted = {event_id: (position, key_seq) for event_id, position, key_seq in written}
         appended, duplicates = self._split(batch, inserted)
         self._create_deliveries(batch, appended, consumers, at)
         return AppendResult(appended=tuple(appended), duplicates=tuple(duplicates))
 
     def _reserve_key_sequences(self, batch: Sequence[NewEvent]) -> dict[str, Iterator[int]]:
-        """Take `n` sequence numbers per key, locking the keys in sorted order (no deadlocks)."""
+        """Take `n` sequence numbers per key with one multi-row upsert, keys in sorted order.
+
+        The upsert locks each key's row until commit; sorted order means two batches always lock
+        shared keys in the same order, so they queue behind each other instead of deadlocking.
+        """
         wanted = Counter(event.ordering_key for event in batch)
+        rows = [{"ordering_key": key, "last_seq": wanted[key]} for key in sorted(wanted)]
+        reserved = self.flavor.insert_many(
+            self.conn,
+            ordering_keys,
+            rows,
+            conflict_target=["ordering_key"],
+            add_on_conflict=["last_seq"],
+            returning=["ordering_key", "last_seq"],
+        )
         ranges: dict[str, Iterator[int]] = {}
-        for key in sorted(wanted):
+        for key, last in reserved:
             count = wanted[key]
-            statement = (
-                self.flavor.insert(ordering_keys)
-                .values(ordering_key=key, last_seq=count)
-                .on_conflict_do_update(
-                    index_elements=["ordering_key"],
-                    set_={"last_seq": ordering_keys.c.last_seq + count},
-                )
-                .returning(ordering_keys.c.last_seq)
-            )
-            last = int(self.conn.execute(statement).scalar_one())
-            ranges[key] = iter(range(last - count + 1, last + 1))
+            ranges[key] = iter(range(int(last) - count + 1, int(last) + 1))
         return ranges
 
     @staticmethod
@@ -189,8 +181,7 @@ class OutboxOperations(SessionBase):
                 }
                 for consumer in dict.fromkeys(targets)
             )
-        if rows:
-            self.conn.execute(deliveries.insert(), rows)
+        self.flavor.insert_many(self.conn, deliveries, rows)
 
     def get_event(self, event_id: str) -> StoredEvent | None:
         """The stored event with this id, if any."""
@@ -218,13 +209,10 @@ class OutboxOperations(SessionBase):
             return ()
         at = self._now(now)
         rows = [{"consumer": consumer, "event_id": event_id, "processed_at": at} for event_id in event_ids]
-        new: set[str] = set()
-        statement = (
-            self.flavor.insert(processed)
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-            .returning(processed.c.event_id)
+        written = self.flavor.insert_many(
+            self.conn, processed, rows, conflict_target=["consumer", "event_id"], returning=["event_id"]
         )
-        new.update(self.conn.execute(statement, rows).scalars())
+        new = {event_id for (event_id,) in written}
         return tuple(dict.fromkeys(event_id for event_id in event_ids if event_id in new))
 
     def is_processed(self, consumer: str, event_id: str) -> bool:

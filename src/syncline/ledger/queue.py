@@ -27,20 +27,24 @@ from syncline.ledger.types import UtcDateTime
 # Claim the head item of each ordering key for one consumer (DESIGN.md invariant 4).
 #
 # Why this is correct:
-# * Head only. A candidate qualifies only if NO item of the same (consumer, ordering key) with a lower
-#   key_seq is still open (pending, in flight, failed awaiting retry, or parked). So at most one item
-#   per key is ever in flight, a parked (dead-lettered) item blocks everything behind it, and a failed
-#   item awaiting its retry keeps its place at the head. Items are never claimed "n at a time across
-#   keys": the LIMIT counts heads, one per key.
+# * Head only. A candidate qualifies only if it is the OLDEST open item (pending, in flight, failed
+#   awaiting retry, or parked) of its (consumer, ordering key): no earlier item of the key is still
+#   open. So at most one item per key is ever in flight, a parked (dead-lettered) item blocks
+#   everything behind it, and a failed item awaiting its retry keeps its place at the head. Items are
+#   never claimed "n at a time across keys": the LIMIT counts heads, one per key.
 # * No gaps. key_seq order is commit order within a key (see outbox.py), so if a claimer can see an
-#   item, it can see every earlier item of that key; the NOT EXISTS cannot miss an earlier one.
+#   item, it can see every earlier item of that key; the MIN() cannot miss an earlier one.
 # * Concurrent claimers on PostgreSQL. {row_lock} is FOR UPDATE SKIP LOCKED: a head another claimer is
 #   taking right now is skipped, not waited for. When a row was changed by a transaction that
 #   committed after our snapshot, PostgreSQL re-checks the WHERE clause on the newest row version
 #   before locking it, so a head that meanwhile became in_flight, done, parked, or rescheduled into
-#   the future drops out. The NOT EXISTS uses our snapshot, which is safe because an item's earlier
+#   the future drops out. The MIN() subquery uses our snapshot, which is safe because an item's earlier
 #   items only ever move from open to closed, never back (replay re-opens parked items only, which
 #   were already open), so a head seen in our snapshot is still the head or no longer claimable.
+# * Plan. The MIN() is a correlated scalar subquery, which PostgreSQL never turns into a join: it is
+#   one probe of ix_deliveries_open_by_key per candidate whatever the table statistics say (a NOT
+#   EXISTS anti-join was planned as a nested scan of the whole key index on a freshly filled table).
+#   Candidates come from ix_deliveries_claimable in ORDER BY order, so the scan stops after LIMIT heads.
 # * SQLite. {row_lock} is empty: the statement runs inside BEGIN IMMEDIATE, which holds the database's
 #   single writer lock from the first read to commit, so claimers are serialised - one at a time.
 # * Group commit. It is a single UPDATE ... RETURNING; a worker may run it, and complete or fail many
@@ -52,13 +56,12 @@ WITH heads AS (
     WHERE candidate.consumer = :consumer
       AND candidate.status IN ('pending', 'failed')
       AND candidate.next_attempt_at <= :now
-      AND NOT EXISTS (
-          SELECT 1
-          FROM deliveries AS earlier
-          WHERE earlier.consumer = candidate.consumer
-            AND earlier.ordering_key = candidate.ordering_key
-            AND earlier.key_seq < candidate.key_seq
-            AND earlier.status IN ('pending', 'in_flight', 'failed', 'parked')
+      AND candidate.key_seq = (
+          SELECT MIN(open_item.key_seq)
+          FROM deliveries AS open_item
+          WHERE open_item.consumer = candidate.consumer
+            AND open_item.ordering_key = candidate.ordering_key
+            AND open_item.status IN ('pending', 'in_flight', 'failed', 'parked')
       )
     ORDER BY candidate.priority DESC, candidate.next_attempt_at, candidate.id
     LIMIT :limit

@@ -117,14 +117,6 @@ deliveries = Table(
         postgresql_where=text(OPEN_SQL),
         sqlite_where=text(OPEN_SQL),
     ),
-    # The claim candidates: due items in priority order.
-    Index(
-        "ix_deliveries_claimable",
-        "consumer",
-        "next_attempt_at",
-        postgresql_where=text(CLAIMABLE_SQL),
-        sqlite_where=text(CLAIMABLE_SQL),
-    ),
     Index(
         "ix_deliveries_leases",
         "lease_expires_at",
@@ -134,6 +126,18 @@ deliveries = Table(
     Index(None, "status", "consumer"),
     Index(None, "event_id"),
     comment="Work queue: one row per (consumer, event) with status, attempts, lease and last error.",
+)
+
+# The claim candidates, already in the claim's ORDER BY: the claiming statement walks this index and
+# stops after LIMIT heads instead of sorting every due item (revision 0003).
+Index(
+    "ix_deliveries_claimable",
+    deliveries.c.consumer,
+    deliveries.c.priority.desc(),
+    deliveries.c.next_attempt_at,
+    deliveries.c.id,
+    postgresql_where=text(CLAIMABLE_SQL),
+    sqlite_where=text(CLAIMABLE_SQL),
 )
 
 processed = Table(

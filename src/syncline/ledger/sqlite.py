@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from syncline.errors import ConfigurationError
 from syncline.ledger.base import READ_ONLY, SqlLedger
-from syncline.ledger.flavor import Clock, Flavor
+from syncline.ledger.flavor import Clock, Flavor, sqlalchemy_insert_many
 from syncline.ledger.types import utc_now
 
 BUSY_TIMEOUT_MS = 30_000
@@ -29,7 +29,12 @@ def _sqlite_insert(table: Table) -> Insert:
     return insert(table)
 
 
-SQLITE = Flavor(name="sqlite", claim_row_lock="", insert=_sqlite_insert)
+SQLITE = Flavor(
+    name="sqlite",
+    claim_row_lock="",
+    insert=_sqlite_insert,
+    insert_many=sqlalchemy_insert_many(_sqlite_insert),
+)
 
 
 def sqlite_path(url: str) -> Path:

@@ -14,7 +14,7 @@ from syncline.ledger import SqlLedger, connect_ledger, head_revision, open_ledge
 from syncline.ledger.migrate import stamp, upgrade
 from syncline.ledger.schema import metadata
 
-OLDER = "0001"
+OLDER = "0002"
 
 
 def test_migrations_build_the_schema_the_code_describes(ledger: SqlLedger) -> None:
