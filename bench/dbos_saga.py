@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
 
-from bench.measure import latency_summary_ms, peak_rss_mb
+from bench.measure import cpu_seconds, latency_summary_ms, peak_rss_mb
 
 
 @DBOS.step()
@@ -103,6 +103,7 @@ def main() -> None:
     DBOS(config=config)
     DBOS.launch()
     asyncio.run(_run(20, in_flight))  # warm-up: engine, pools, migrations
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     latencies = asyncio.run(_run(count, in_flight))
     elapsed = time.perf_counter() - started
@@ -110,6 +111,7 @@ def main() -> None:
     result = {"sagas": count, "seconds": round(elapsed, 3), "sagas_per_s": round(count / elapsed, 1)}
     result.update(latency_summary_ms(latencies))
     result["peak_rss_mb"] = peak_rss_mb()
+    result["cpu_ms_per_saga"] = round((cpu_seconds() - cpu_before) * 1000 / count, 2)
     print(json.dumps(result))
 
 

@@ -17,6 +17,7 @@ from syncline.commands import (
     exceptions,
     governance,
     identity,
+    relay,
     sandbox,
     serve,
     tokens,
@@ -36,6 +37,7 @@ app.add_typer(tx.app, name="tx")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(worker.app, name="worker")
+app.add_typer(relay.app, name="relay")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")

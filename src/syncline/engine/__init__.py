@@ -3,9 +3,39 @@
 See docs/engine.md. Everything other rooms may use is exported here.
 """
 
-from syncline.engine.bus import Bus, BusMessage, InProcessBus, NatsJetStreamBus, PublishResult, subject_for
-from syncline.engine.circuit import CircuitBreaker, CircuitBreakers, CircuitOpenError, CircuitState
+from syncline.engine.bus import (
+    Bus,
+    BusMessage,
+    Handler,
+    InProcessBus,
+    NatsJetStreamBus,
+    PublishResult,
+    subject_for,
+)
+from syncline.engine.circuit import (
+    CircuitBreaker,
+    CircuitBreakers,
+    CircuitOpenError,
+    CircuitState,
+    MonotonicClock,
+)
 from syncline.engine.classify import classify, classify_response, classify_status, parse_retry_after
+from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
+from syncline.engine.groupcommit import GroupCommitter
+from syncline.engine.http_intake import intake_router
+from syncline.engine.intake import AcceptResult, IncomingEvent, Intake, RejectedEvent, to_new_event
+from syncline.engine.journal import LedgerJournal
+from syncline.engine.operations import (
+    ActionResult,
+    DeadLetter,
+    DeadLetterFilter,
+    Operations,
+    PlannedStep,
+    ReplayItem,
+    TransactionView,
+)
+from syncline.engine.outbound import OutboundGuard
+from syncline.engine.outbox import LedgerOutbox, bus_message, cloudevent_json
 from syncline.engine.ratelimit import (
     EndpointLimit,
     EndpointLimiter,
@@ -14,14 +44,34 @@ from syncline.engine.ratelimit import (
     RateLimiter,
     RealClock,
 )
+from syncline.engine.registry import FlowRegistry, delivery_priority, load_registry
 from syncline.engine.relay import Outbox, OutboxRecord, OutboxRelay, RelayPass
-from syncline.engine.retry import DEFAULT_RETRY_POLICY, RetryDecision, RetryPolicy
+from syncline.engine.retry import DEFAULT_RETRY_POLICY, Clock, Random, RetryDecision, RetryPolicy, utc_now
+from syncline.engine.saga import (
+    AbortSaga,
+    Flow,
+    Journal,
+    Parallel,
+    SagaResult,
+    SagaRunner,
+    SagaState,
+    Stage,
+    Step,
+    StepAction,
+    StepContext,
+    WaitFor,
+    WaitPending,
+    idempotency_key,
+    transaction_id,
+)
 from syncline.engine.tracing import (
     CORRELATION_HEADER,
     TraceContext,
     bind_trace,
     current_trace,
+    enable_step_spans,
     inject_trace_headers,
+    new_span_id,
     new_trace,
     outbound_headers,
     parse_traceparent,
@@ -29,44 +79,97 @@ from syncline.engine.tracing import (
     step_span,
     traceparent_or_new,
 )
+from syncline.engine.worker import Worker, WorkerConfig, WorkerStats, default_worker_id
 
 __all__ = [
     "CORRELATION_HEADER",
     "DEFAULT_RETRY_POLICY",
+    "EXCEPTION_RAISED",
+    "AbortSaga",
+    "AcceptResult",
+    "ActionResult",
     "Bus",
     "BusMessage",
     "CircuitBreaker",
     "CircuitBreakers",
     "CircuitOpenError",
     "CircuitState",
+    "Clock",
+    "DeadLetter",
+    "DeadLetterFilter",
     "EndpointLimit",
     "EndpointLimiter",
+    "Flow",
+    "FlowRegistry",
+    "GroupCommitter",
+    "Handler",
     "InProcessBus",
+    "IncomingEvent",
+    "Intake",
+    "Journal",
+    "LeaseLostError",
+    "LedgerJournal",
+    "LedgerOutbox",
     "LimiterClock",
+    "MonotonicClock",
     "NatsJetStreamBus",
+    "Operations",
+    "OutboundGuard",
     "Outbox",
     "OutboxRecord",
     "OutboxRelay",
+    "Parallel",
+    "PlannedStep",
     "Priority",
     "PublishResult",
+    "Random",
     "RateLimiter",
     "RealClock",
+    "RejectedEvent",
     "RelayPass",
+    "ReplayItem",
     "RetryDecision",
     "RetryPolicy",
+    "SagaResult",
+    "SagaRunner",
+    "SagaState",
+    "Stage",
+    "Step",
+    "StepAction",
+    "StepContext",
     "TraceContext",
+    "TransactionView",
+    "WaitFor",
+    "WaitPending",
+    "Worker",
+    "WorkerConfig",
+    "WorkerStats",
     "bind_trace",
+    "bus_message",
     "classify",
     "classify_response",
     "classify_status",
+    "cloudevent_json",
     "current_trace",
+    "default_worker_id",
+    "delivery_priority",
+    "enable_step_spans",
+    "hold_for_person",
+    "idempotency_key",
     "inject_trace_headers",
+    "intake_router",
+    "load_registry",
+    "new_span_id",
     "new_trace",
     "outbound_headers",
     "parse_retry_after",
     "parse_traceparent",
+    "reason_code_of",
     "setup_tracing",
     "step_span",
     "subject_for",
+    "to_new_event",
     "traceparent_or_new",
+    "transaction_id",
+    "utc_now",
 ]

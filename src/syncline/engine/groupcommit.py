@@ -52,12 +52,14 @@ class _Batch:
 class GroupCommitter:
     """Queues ledger writes from many coroutines and commits them together."""
 
-    def __init__(self, ledger: SqlLedger, *, max_batch: int = 2000) -> None:
+    def __init__(self, ledger: SqlLedger, *, parallel: int | None = None) -> None:
         self.ledger = ledger
-        self.max_batch = max_batch
+        # SQLite has one writer: concurrent flushes would only queue on its lock. PostgreSQL commits
+        # concurrently, so overlapping two or three flushes hides each one's round trips.
+        self.parallel = parallel or (1 if ledger.flavor.name == "sqlite" else 3)
         self._batch = _Batch()
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncline-commit")
+        self._executor = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="syncline-commit")
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.commits = 0
@@ -88,28 +90,43 @@ class GroupCommitter:
         self._batch.starts.append(start)
         return self._enqueue()
 
-    def record_step(self, record: StepRecord) -> asyncio.Future[None]:
-        """Journal one step; resolves when committed."""
+    def record_step(self, record: StepRecord, start: TransactionStart | None = None) -> asyncio.Future[None]:
+        """Journal one step (with its transaction row, the first time); resolves when committed."""
+        if start is not None:
+            self._batch.starts.append(start)
         self._batch.steps.append(record)
         return self._enqueue()
 
-    def set_state(self, change: StateChange) -> asyncio.Future[None]:
-        """Move a transaction to a new state; resolves when committed."""
+    def set_state(self, change: StateChange, start: TransactionStart | None = None) -> asyncio.Future[None]:
+        """Move a transaction to a new state (creating its row first if given); resolves when committed."""
+        if start is not None:
+            self._batch.starts.append(start)
         self._batch.states.append(change)
         return self._enqueue()
 
-    def complete(self, lease: Lease) -> asyncio.Future[None]:
-        """Mark a delivery done; resolves when committed."""
+    def complete(self, lease: Lease, *final: StateChange | TransactionStart) -> asyncio.Future[None]:
+        """Mark a delivery done, with its transaction's final state in the same commit."""
+        self._add_final(final)
         self._batch.completions.append(lease)
         return self._enqueue()
+
+    def _add_final(self, final: tuple[StateChange | TransactionStart, ...]) -> None:
+        for item in final:
+            if isinstance(item, TransactionStart):
+                self._batch.starts.append(item)
+            else:
+                self._batch.states.append(item)
 
     def fail(self, lease: Lease, error_class: str, message: str, retry_at: datetime) -> asyncio.Future[None]:
         """Schedule a retry at `retry_at`; resolves when committed."""
         self._batch.failures.append((lease, error_class, message, retry_at))
         return self._enqueue()
 
-    def park(self, lease: Lease, error_class: str, message: str) -> asyncio.Future[None]:
-        """Dead-letter a delivery; resolves when committed."""
+    def park(
+        self, lease: Lease, error_class: str, message: str, *final: StateChange | TransactionStart
+    ) -> asyncio.Future[None]:
+        """Dead-letter a delivery (with its transaction's new state in the same commit)."""
+        self._add_final(final)
         self._batch.parks.append((lease, error_class, message))
         return self._enqueue()
 
@@ -126,39 +143,56 @@ class GroupCommitter:
         return future
 
     async def _flush_forever(self) -> None:
-        loop = asyncio.get_running_loop()
+        """Start a flush whenever writes are queued and fewer than `parallel` flushes are running.
+
+        Every write a caller awaits is in exactly one batch, so any order of commits between
+        concurrent batches is safe: a saga's next write is only queued after its previous one
+        committed, and rows that reference each other (a transaction and its first step, a
+        completion and the final state) are always queued into the same batch.
+        """
+        running: set[asyncio.Task[None]] = set()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if not len(self._batch):
-                if self._closing:
-                    return
-                continue
-            batch, self._batch = self._batch, _Batch()
-            try:
-                results = await loop.run_in_executor(self._executor, self._write, batch)
-            except Exception as error:
-                for future in batch.waiters:
-                    if not future.done():
-                        future.set_exception(error)
-                for _, future in batch.calls:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            self.commits += 1
-            self.writes += len(batch)
+            while len(self._batch) and len(running) < self.parallel:
+                batch, self._batch = self._batch, _Batch()
+                task = asyncio.get_running_loop().create_task(self._flush(batch))
+                running.add(task)
+                task.add_done_callback(self._flush_done(running))
+            if self._closing and not len(self._batch) and not running:
+                return
+
+    def _flush_done(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            self._wakeup.set()
+
+        return done
+
+    async def _flush(self, batch: _Batch) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            results = await loop.run_in_executor(self._executor, self._write, batch)
+        except Exception as error:
             for future in batch.waiters:
                 if not future.done():
-                    future.set_result(None)
-            for (_, future), result in zip(batch.calls, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, _Failed):
-                    future.set_exception(result.error)
-                else:
-                    future.set_result(result)
-            if len(self._batch):
-                self._wakeup.set()
+                    future.set_exception(error)
+            for _, future in batch.calls:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        self.commits += 1
+        self.writes += len(batch)
+        for future in batch.waiters:
+            if not future.done():
+                future.set_result(None)
+        for (_, future), result in zip(batch.calls, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, _Failed):
+                future.set_exception(result.error)
+            else:
+                future.set_result(result)
 
     def _write(self, batch: _Batch) -> list[Any]:
         """The one transaction: rows that others reference first (transactions before steps)."""

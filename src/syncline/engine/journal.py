@@ -1,9 +1,10 @@
 """The saga journal on the ledger, written through the group committer.
 
-`record` and `set_state` of waiting/non-terminal states resolve only once committed, which is what
-the saga runner's "recorded before the next step starts" needs. The transaction row is created
-without waiting: it is queued before the first step line, so it lands in the same or an earlier
-commit, and the foreign key from steps to transactions refuses any other order.
+`record` and non-terminal `set_state` resolve only once committed, which is what the saga runner's
+"recorded before the next step starts" needs. Rows that reference each other travel together: the
+transaction row is held back and written in the same commit as the first journal line (the
+foreign key from steps to transactions needs it there, whatever order concurrent group commits
+land in), and a terminal state is written in the same commit as the delivery's completion.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class LedgerJournal:
         self.ledger = ledger
         self.committer = committer
         self.preloaded: dict[str, dict[int, StepRecord]] = {}
+        self._starts: dict[str, TransactionStart] = {}
+        self._finals: dict[str, StateChange] = {}
 
     async def steps_of(self, transaction: str) -> Mapping[int, StepRecord]:
         """Journal lines of a transaction (from the claim's batched read when available)."""
@@ -39,23 +42,33 @@ class LedgerJournal:
         return await asyncio.to_thread(read)
 
     async def start(self, transaction: str, flow: Flow, event: StoredEvent) -> None:
-        """Queue the transaction row; it commits with (or before) the first journal line."""
-        start = TransactionStart(transaction, flow.name, flow.version, event.correlation_id)
-        future = self.committer.start_transaction(start)
-        future.add_done_callback(_consume_exception)
+        """Hold the transaction row; it is written in the same commit as the first journal line."""
+        self._starts[transaction] = TransactionStart(
+            transaction, flow.name, flow.version, event.correlation_id
+        )
 
     async def record(self, record: StepRecord) -> None:
         """Journal one step; returns once committed."""
-        await self.committer.record_step(record)
+        await self.committer.record_step(record, self._starts.pop(record.transaction_id, None))
 
     async def set_state(self, transaction: str, state: SagaState, current_step: int | None) -> None:
-        """Terminal states are queued (they commit with the delivery's completion); others awaited."""
+        """Terminal states are held for the delivery's completion commit; others are awaited."""
         change = StateChange(transaction, state.value, current_step, completed=state in TERMINAL_STATES)
-        future = self.committer.set_state(change)
         if state in TERMINAL_STATES:
-            future.add_done_callback(_consume_exception)
+            self._finals[transaction] = change
             return
-        await future
+        await self.committer.set_state(change, self._starts.pop(transaction, None))
+
+    def take_final(self, transaction: str) -> tuple[StateChange | TransactionStart, ...]:
+        """What must commit with the delivery's outcome: an unwritten transaction row, the final state."""
+        held: list[StateChange | TransactionStart] = []
+        start = self._starts.pop(transaction, None)
+        if start is not None:
+            held.append(start)
+        final = self._finals.pop(transaction, None)
+        if final is not None:
+            held.append(final)
+        return tuple(held)
 
     async def find_event(self, event_type: str, subject: str) -> StoredEvent | None:
         """A stored event a waiting step is looking for."""
@@ -65,12 +78,6 @@ class LedgerJournal:
                 return session.find_event(event_type, subject)
 
         return await asyncio.to_thread(read)
-
-
-def _consume_exception(future: asyncio.Future[None]) -> None:
-    """A failed unawaited write surfaces through the next awaited one; don't log it twice."""
-    if not future.cancelled():
-        future.exception()
 
 
 __all__ = ["LedgerJournal"]

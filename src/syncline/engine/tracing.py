@@ -105,22 +105,32 @@ def current_trace() -> TraceContext | None:
 def bind_trace(context: TraceContext, **extra: object) -> Iterator[TraceContext]:
     """Bind the trace to this task: log lines get `trace_id`/`correlation_id`, spans get the parent."""
     token = _current.set(context)
-    parent = NonRecordingSpan(
-        SpanContext(int(context.trace_id, 16), int(context.span_id, 16), True, TraceFlags(context.flags))
-    )
     try:
-        with (
-            structlog.contextvars.bound_contextvars(
-                correlation_id=context.trace_id, trace_id=context.trace_id, **extra
-            ),
-            trace.use_span(parent, end_on_exit=False),
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=context.trace_id, trace_id=context.trace_id, **extra
         ):
-            yield context
+            if not _spans_enabled:
+                yield context
+                return
+            parent = NonRecordingSpan(
+                SpanContext(
+                    int(context.trace_id, 16), int(context.span_id, 16), True, TraceFlags(context.flags)
+                )
+            )
+            with trace.use_span(parent, end_on_exit=False):
+                yield context
     finally:
         _current.reset(token)
 
 
 _tracers: dict[int, trace.Tracer] = {}
+_spans_enabled = False
+
+
+def enable_step_spans(enabled: bool = True) -> None:
+    """Build OpenTelemetry spans for steps (`setup_tracing` calls this; so may ops' own setup)."""
+    global _spans_enabled
+    _spans_enabled = enabled
 
 
 @contextmanager
@@ -130,10 +140,10 @@ def step_span(name: str, **attributes: str | int) -> Iterator[Span]:
     Without an installed SDK provider (tracing not configured) no span is built at all: creating
     no-op spans cost more than the steps themselves in the zero-latency benchmark.
     """
-    provider = trace.get_tracer_provider()
-    if isinstance(provider, trace.ProxyTracerProvider):
-        yield trace.get_current_span()
+    if not _spans_enabled:
+        yield trace.INVALID_SPAN
         return
+    provider = trace.get_tracer_provider()
     tracer = _tracers.get(id(provider))
     if tracer is None:
         tracer = _tracers[id(provider)] = provider.get_tracer("syncline.engine")
@@ -170,6 +180,7 @@ def setup_tracing(
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    enable_step_spans()
     return provider
 
 
@@ -178,6 +189,7 @@ __all__ = [
     "TraceContext",
     "bind_trace",
     "current_trace",
+    "enable_step_spans",
     "inject_trace_headers",
     "new_span_id",
     "new_trace",

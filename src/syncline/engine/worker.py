@@ -35,7 +35,7 @@ from syncline.engine.saga import SagaRunner, SagaState, WaitPending, transaction
 from syncline.engine.tracing import bind_trace, traceparent_or_new
 from syncline.errors import BusinessRejection, ConflictError, SynclineError
 from syncline.ledger import ClaimedDelivery, SqlLedger, SqlSession, StepRecord
-from syncline.ledger.batch import StateChange
+from syncline.ledger.batch import StateChange, TransactionStart
 from syncline.logs import get_logger
 
 log = get_logger(__name__)
@@ -205,18 +205,25 @@ class Worker:
                 except Exception as secondary:  # the lease stays; expiry and reclaim retry the item
                     log.error("failure_not_recorded", error=str(secondary), delivery=claimed.delivery.id)
                 return
-            await self.committer.complete(claimed.lease)
+            tx = transaction_id(flow.name, claimed.event.event_id)
+            await self.committer.complete(claimed.lease, *self.journal.take_final(tx))
             self.stats.completed += 1
 
     async def _on_failure(self, claimed: ClaimedDelivery, error: SynclineError, traceparent: str) -> None:
         tx = transaction_id(claimed.delivery.consumer, claimed.event.event_id)
+        pending_start = [item for item in self.journal.take_final(tx) if isinstance(item, TransactionStart)]
         error_class, message = str(error.error_class), str(error)[:2000]
         log.warning("step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts)
         if isinstance(error, BusinessRejection | ConflictError):
             consumers = self.registry.consumers_for("syncline.sync.exception.raised.v1")
-            await self.committer.call(
-                lambda s: hold_for_person(s, claimed, tx, error, consumers=consumers, traceparent=traceparent)
-            )
+
+            def hold(session: SqlSession) -> str:
+                session.start_transactions(pending_start)
+                return hold_for_person(
+                    session, claimed, tx, error, consumers=consumers, traceparent=traceparent
+                )
+
+            await self.committer.call(hold)
             self.stats.held += 1
             return
         decision = self.retry_policy.decide(
@@ -226,8 +233,8 @@ class Worker:
             await self.committer.fail(claimed.lease, error_class, message, decision.next_attempt_at)
             self.stats.retried += 1
             return
-        self.committer.set_state(StateChange(tx, SagaState.DEAD_LETTERED.value))
-        await self.committer.park(claimed.lease, error_class, message)
+        dead = StateChange(tx, SagaState.DEAD_LETTERED.value)
+        await self.committer.park(claimed.lease, error_class, message, *pending_start, dead)
         self.stats.parked += 1
 
     async def _heartbeat(self) -> None:

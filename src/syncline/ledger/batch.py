@@ -11,18 +11,18 @@ back until `until` without the wait counting as an attempt (the claim counted on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 
 from syncline.ledger.journal import _step_from_row
 from syncline.ledger.outbox import event_from_row
 from syncline.ledger.queue import _held_by
 from syncline.ledger.records import DeliveryStatus, Lease, StepRecord, StoredEvent
-from syncline.ledger.schema import deliveries, events, steps, transactions
+from syncline.ledger.schema import deliveries, events, steps
 from syncline.ledger.session_base import SessionBase
 
 CHUNK = 200
@@ -36,6 +36,53 @@ def _placeholders(flavor_name: str, count: int) -> str:
     """The driver's positional placeholders: sqlite3 uses `?`, psycopg `%s`."""
     mark = "?" if flavor_name == "sqlite" else "%s"
     return ", ".join([mark] * count)
+
+
+#: Rows per multi-row statement: 15 columns x 1000 rows stays under SQLite's 32766 variables.
+ROWS_PER_STATEMENT = 1000
+
+
+def _values_chunks(
+    flavor_name: str, rows: Sequence[tuple[Any, ...]], width: int
+) -> Iterator[tuple[str, list[Any]]]:
+    """`VALUES (...), (...)` text and flat parameters, chunked: ONE round trip per chunk.
+
+    executemany sends one statement per row to PostgreSQL (a round trip each); a single multi-row
+    statement is what makes a group commit of hundreds of journal lines cheap there.
+    """
+    row_text = f"({_placeholders(flavor_name, width)})"
+    for offset in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[offset : offset + ROWS_PER_STATEMENT]
+        yield ", ".join([row_text] * len(chunk)), [value for row in chunk for value in row]
+
+
+#: PostgreSQL array type of each column the bulk statements write (unnest wants them typed).
+_PG_ARRAY_TYPES = {
+    "step_no": "int[]",
+    "attempts": "int[]",
+    "duration_ms": "int[]",
+    "flow_version": "int[]",
+    "started_at": "timestamptz[]",
+    "finished_at": "timestamptz[]",
+    "recorded_at": "timestamptz[]",
+    "created_at": "timestamptz[]",
+    "updated_at": "timestamptz[]",
+}
+
+
+def _unnest(columns: Sequence[str]) -> str:
+    """`unnest(%s::text[], %s::int[], ...)`: one array parameter per column.
+
+    On PostgreSQL the statement text is then the same whatever the batch size, so psycopg parses it
+    once (it re-parses every distinct statement text, which for a 1000-row VALUES list cost more
+    than the database work), and the whole batch is still one round trip.
+    """
+    return "unnest(" + ", ".join(f"%s::{_PG_ARRAY_TYPES.get(name, 'text[]')}" for name in columns) + ")"
+
+
+def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
+    """Rows to one list per column (the unnest parameters)."""
+    return tuple([row[index] for row in rows] for index in range(width))
 
 
 @dataclass(frozen=True)
@@ -81,16 +128,20 @@ class BatchOperations(SessionBase):
                 for start in starts
             }.values()
         )
-        sql = (
-            f"INSERT INTO transactions ({', '.join(_START_COLUMNS)}) "
-            f"VALUES ({_placeholders(self.flavor.name, len(_START_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
-        )
         stamp = self._stamp(at)
         params = [
             (row["id"], row["flow"], row["flow_version"], row["correlation_id"], row["state"], stamp, stamp)
             for row in rows
         ]
-        self.conn.exec_driver_sql(sql, params)
+        columns = ", ".join(_START_COLUMNS)
+        if self._postgres:
+            source = _unnest(_START_COLUMNS)
+            sql = f"INSERT INTO transactions ({columns}) SELECT * FROM {source} ON CONFLICT (id) DO NOTHING"
+            self.conn.exec_driver_sql(sql, _columns_of(params, len(_START_COLUMNS)))
+            return
+        for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
+            sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
+            self.conn.exec_driver_sql(sql, tuple(flat))
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
@@ -104,13 +155,24 @@ class BatchOperations(SessionBase):
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, at)
         # The hottest statement of the engine (one row per saga step), so it goes to the driver's
         # executemany directly: SQLAlchemy's per-value bind processing cost more than the database.
-        sql = (
-            f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) "
-            f"VALUES ({_placeholders(self.flavor.name, len(_STEP_COLUMNS))}) "
-            f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
-        )
         params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
-        self.conn.exec_driver_sql(sql, params)
+        if self._postgres:
+            sql = (
+                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) SELECT * FROM {_unnest(_STEP_COLUMNS)} "
+                f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
+            )
+            self.conn.exec_driver_sql(sql, _columns_of(params, len(_STEP_COLUMNS)))
+            return
+        for values, flat in _values_chunks(self.flavor.name, params, len(_STEP_COLUMNS)):
+            sql = (
+                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) VALUES {values} "
+                f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
+            )
+            self.conn.exec_driver_sql(sql, tuple(flat))
+
+    @property
+    def _postgres(self) -> bool:
+        return self.flavor.name != "sqlite"
 
     def _step_row(self, record: StepRecord, at: datetime) -> dict[str, Any]:
         return {
@@ -145,27 +207,34 @@ class BatchOperations(SessionBase):
         """Update the state (and current step, completion time) of many transactions at once."""
         if not changes:
             return
-        at = self._now(now)
-        statement = (
-            update(transactions)
-            .where(transactions.c.id == bindparam("tx_id"))
-            .values(
-                state=bindparam("new_state"),
-                current_step=bindparam("new_step"),
-                completed_at=bindparam("new_completed_at"),
-                updated_at=at,
+        stamp = self._stamp(self._now(now))
+        # One UPDATE ... FROM (VALUES ...) per chunk. VALUES columns are column1..column4 on both
+        # databases; PostgreSQL needs the casts to type parameters that may all be NULL.
+        pg = self.flavor.name != "sqlite"
+        ts = "CAST({} AS TIMESTAMP WITH TIME ZONE)" if pg else "{}"
+        step = "CAST(v.column3 AS INTEGER)" if pg else "v.column3"
+        mark = "%s" if pg else "?"
+        latest = {change.id: change for change in changes}
+        params = [(c.id, c.state, c.current_step, 1 if c.completed else 0) for c in latest.values()]
+        if pg:
+            sql = (
+                "UPDATE transactions AS t SET state = v.state, "
+                "current_step = COALESCE(v.step, t.current_step), "
+                "completed_at = CASE WHEN v.done = 1 THEN %s ELSE t.completed_at END, updated_at = %s "
+                "FROM unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS v(id, state, step, done) "
+                "WHERE t.id = v.id"
             )
-        )
-        rows = [
-            {
-                "tx_id": change.id,
-                "new_state": change.state,
-                "new_step": change.current_step,
-                "new_completed_at": at if change.completed else None,
-            }
-            for change in changes
-        ]
-        self.conn.execute(statement, rows)
+            self.conn.exec_driver_sql(sql, (stamp, stamp, *_columns_of(params, 4)))
+            return
+        for values, flat in _values_chunks(self.flavor.name, params, 4):
+            sql = (
+                "UPDATE transactions AS t SET state = v.column2, "
+                f"current_step = COALESCE({step}, t.current_step), "
+                f"completed_at = CASE WHEN v.column4 = 1 THEN {ts.format(mark)} ELSE t.completed_at END, "
+                f"updated_at = {ts.format(mark)} "
+                f"FROM (VALUES {values}) AS v WHERE t.id = v.column1"
+            )
+            self.conn.exec_driver_sql(sql, (stamp, stamp, *flat))
 
     def defer(self, lease: Lease, until: datetime, now: datetime | None = None) -> bool:
         """Give a held item back until `until` without counting the attempt (a saga is waiting)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -10,7 +11,9 @@ from datetime import timedelta
 import nats
 import pytest
 from engine_helpers import order_event
+from typer.testing import CliRunner
 
+from syncline.cli import app
 from syncline.engine.bus import InProcessBus, NatsJetStreamBus
 from syncline.engine.intake import Intake
 from syncline.engine.outbox import LedgerOutbox
@@ -19,6 +22,7 @@ from syncline.engine.relay import OutboxRelay
 from syncline.ledger import SqlLedger
 
 NATS_URL = "nats://127.0.0.1:4222"
+runner = CliRunner()
 
 
 @pytest.fixture
@@ -77,3 +81,28 @@ async def test_relay_stops_at_a_fresh_gap_and_passes_it_after_the_grace(sqlite_l
     assert (await strict.run_once()).position == 1
     relaxed = OutboxRelay(LedgerOutbox(sqlite_ledger, gap_grace=timedelta(0)), bus, name="r")
     assert (await relaxed.run_once()).position == 3
+
+
+@pytest.mark.nats
+async def test_relay_command_publishes_pending_events_once(sqlite_ledger: SqlLedger) -> None:
+    suffix = secrets.token_hex(4)
+    stream, prefix = f"SYNCLINE_CLI_{suffix}", f"synclinecli{suffix}"
+    Intake(sqlite_ledger, FlowRegistry()).accept([order_event(f"ord-{n}", 1) for n in range(3)])
+    args = ["relay", "--once", "--nats-url", NATS_URL, "--stream", stream, "--subject-prefix", prefix]
+    args += ["--database-url", f"sqlite:///{sqlite_ledger.where}"]
+    try:
+        first = await asyncio.to_thread(runner.invoke, app, args)
+        assert first.exit_code == 0, first.output
+        assert json.loads(first.output) == {"published": 3}
+        again = await asyncio.to_thread(runner.invoke, app, args)
+        assert json.loads(again.output) == {"published": 0}  # the checkpoint moved
+        nc = await nats.connect(NATS_URL)
+        try:
+            assert (await nc.jetstream().stream_info(stream)).state.messages == 3
+        finally:
+            await nc.close()
+    finally:
+        cleanup = NatsJetStreamBus(NATS_URL, stream, prefix)
+        await cleanup.connect()
+        await cleanup.delete_stream()
+        await cleanup.close()

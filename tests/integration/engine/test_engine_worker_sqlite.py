@@ -6,6 +6,8 @@ moving the clock, never by sleeping.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,7 @@ import pytest
 from engine_helpers import order_event
 
 from syncline.engine.intake import Intake
+from syncline.engine.ratelimit import EndpointLimit, EndpointLimiter, Priority
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.retry import RetryPolicy
 from syncline.engine.saga import (
@@ -308,3 +311,37 @@ async def test_a_wait_that_times_out_becomes_an_exception(ledger: SqlLedger, clo
     assert stats.held == 1
     (task,) = ledger.list_exceptions()
     assert task.reason_code == "WAIT_TIMEOUT"
+
+
+async def test_intake_keeps_accepting_while_the_endpoint_is_throttled_and_memory_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    real = open_ledger(f"sqlite:///{tmp_path}/burst.db", create_if_empty=True)
+    limiter = EndpointLimiter("erp", EndpointLimit(rate_per_s=2.0, burst=1, concurrency=4))
+    limiter.grants = []
+
+    async def throttled_call(ctx: StepContext) -> str:
+        async with limiter.permit(Priority.ORDER_BOOKING):
+            return "ok"
+
+    flow = Flow("q2c", 1, (Step("call_erp", throttled_call),), triggers=(ORDER_ACCEPTED,))
+    registry = FlowRegistry([flow])
+    worker = Worker(real, registry, WorkerConfig(concurrency=6, idle_poll_s=0.05))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        intake = Intake(real, registry)
+        accepted = 0
+        for batch in range(10):
+            events = [order_event(f"ord-{batch}-{n}", 1) for n in range(100)]
+            accepted += len((await asyncio.to_thread(intake.accept, events)).accepted)
+        completed_meanwhile = worker.stats.completed
+    finally:
+        stop.set()
+        await running
+        real.close()
+    assert accepted == 1000  # intake was never held up by the throttled endpoint
+    assert completed_meanwhile < 1000
+    assert worker.stats.peak_in_flight <= 6  # only `concurrency` sagas are ever held in memory
+    grants = sorted(limiter.grants)
+    assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in itertools.pairwise(grants))  # rate 2/s

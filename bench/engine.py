@@ -1,0 +1,168 @@
+"""Engine benchmark: Syncline vs DBOS on the same 6-step saga, and the I/O-bound scale-out case.
+
+Run by `python -m bench` (`make bench`); writes bench/results/engine.json. Each measured system
+runs in its own process so peak RSS is its own. Durability is the same on both sides: SQLite in
+WAL with synchronous=FULL, PostgreSQL with fsync=on and synchronous_commit=on.
+
+The machine is shared and small (2 cores), so absolute numbers move with load; both systems run in
+the same invocation, one after the other, and the ratio is what the issue's target is about.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.measure import ADMIN_DSN, scratch_postgres
+from bench.workload import orders, saga, zero_latency
+
+RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
+SAGAS_SYNCLINE = int(os.environ.get("BENCH_SYNCLINE_SAGAS", "6000"))
+SAGAS_DBOS = int(os.environ.get("BENCH_DBOS_SAGAS", "400"))
+IO_SAGAS_PER_WORKER = int(os.environ.get("BENCH_IO_SAGAS_PER_WORKER", "2000"))
+IO_CONCURRENCY = 256
+IO_LATENCY_S = 0.1
+
+
+def _run_module(module: str, *args: object) -> dict[str, Any]:
+    """Run `python -m module args...` and parse the JSON line it prints last."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _pg_url(database: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+
+
+def compare(database: str) -> dict[str, Any]:
+    """Syncline and DBOS on one database kind ("sqlite" or "postgresql")."""
+    with tempfile.TemporaryDirectory(prefix="syncline-bench-") as scratch:
+        if database == "sqlite":
+            syncline = _run_module(
+                "bench.syncline_saga", f"sqlite:///{scratch}/syncline.db", SAGAS_SYNCLINE, 1000
+            )
+            dbos = _run_module("bench.dbos_saga", f"sqlite:///{scratch}/dbos.db", SAGAS_DBOS, 50)
+        else:
+            with scratch_postgres("syncline_bench_s") as ours:
+                syncline = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_SYNCLINE, 1000)
+            with scratch_postgres("syncline_bench_d") as theirs:
+                dbos = _run_module("bench.dbos_saga", _pg_url(theirs), SAGAS_DBOS, 50)
+    return {
+        "syncline_sagas_per_s": syncline["sagas_per_s"],
+        "dbos_sagas_per_s": dbos["sagas_per_s"],
+        "ratio": round(syncline["sagas_per_s"] / dbos["sagas_per_s"], 1),
+        "syncline_p50_latency_ms": syncline["p50_latency_ms"],
+        "syncline_p99_latency_ms": syncline["p99_latency_ms"],
+        "dbos_p50_latency_ms": dbos["p50_latency_ms"],
+        "dbos_p99_latency_ms": dbos["p99_latency_ms"],
+        "syncline_peak_rss_mb": syncline["peak_rss_mb"],
+        "dbos_peak_rss_mb": dbos["peak_rss_mb"],
+        "syncline_cpu_ms_per_saga": syncline["cpu_ms_per_saga"],
+        "dbos_cpu_ms_per_saga": dbos["cpu_ms_per_saga"],
+        "cpu_ratio": round(dbos["cpu_ms_per_saga"] / syncline["cpu_ms_per_saga"], 1),
+        "syncline_sagas": syncline["sagas"],
+        "dbos_sagas": dbos["sagas"],
+        "syncline_commits": syncline["commits"],
+    }
+
+
+def _fill(url: str, count: int) -> None:
+    from syncline.engine.intake import Intake
+    from syncline.engine.registry import FlowRegistry
+    from syncline.ledger import open_ledger
+
+    ledger = open_ledger(url, create_if_empty=True)
+    intake = Intake(ledger, FlowRegistry([saga("io_q2c", zero_latency)]))
+    events = orders(count, prefix=f"io{time.monotonic_ns()}-")
+    for start in range(0, count, 500):
+        intake.accept(events[start : start + 500])
+    ledger.close()
+
+
+def _throughput(database: str) -> float:
+    """Completed sagas per second, from the transactions' own first-step and completion times."""
+    with psycopg.connect(f"{ADMIN_DSN.replace('dbname=test', f'dbname={database}')}") as conn:
+        row = conn.execute(
+            "SELECT count(*), extract(epoch FROM max(completed_at) - min(created_at)) FROM transactions"
+            " WHERE state = 'completed'"
+        ).fetchone()
+    assert row is not None
+    count, seconds = int(row[0]), float(row[1])
+    return count / seconds
+
+
+def io_run(processes: int) -> dict[str, Any]:
+    """`processes` workers on one PostgreSQL ledger, 100 ms endpoints, until the queue is empty."""
+    with scratch_postgres("syncline_bench_io") as database:
+        url = _pg_url(database)
+        _fill(url, IO_SAGAS_PER_WORKER * processes)
+        command = [sys.executable, "-m", "bench.io_worker", url, str(IO_CONCURRENCY), str(IO_LATENCY_S)]
+        env = {**os.environ, "SYNCLINE_DATABASE__POOL_SIZE": "3"}
+        children = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(processes)
+        ]
+        outputs = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
+        rate = _throughput(database)
+    return {
+        "sagas_per_s": round(rate, 1),
+        "peak_calls_in_flight_per_worker": max(o["peak_calls_in_flight"] for o in outputs),
+        "mean_calls_in_flight_per_worker": round(
+            sum(o["mean_calls_in_flight"] for o in outputs) / processes, 1
+        ),
+    }
+
+
+def io_bound() -> dict[str, Any]:
+    """One worker's calls in flight, and the 4-vs-1 scaling on PostgreSQL."""
+    one = io_run(1)
+    four = io_run(4)
+    return {
+        "endpoint_latency_ms": int(IO_LATENCY_S * 1000),
+        "concurrency_per_worker": IO_CONCURRENCY,
+        "in_flight_per_worker": one["peak_calls_in_flight_per_worker"],
+        "mean_in_flight_per_worker": one["mean_calls_in_flight_per_worker"],
+        "one_worker_sagas_per_s": one["sagas_per_s"],
+        "four_workers_sagas_per_s": four["sagas_per_s"],
+        "scale_4_vs_1": round(four["sagas_per_s"] / one["sagas_per_s"], 2),
+    }
+
+
+def main() -> dict[str, Any]:
+    """Run every case and write bench/results/engine.json."""
+    started = time.monotonic()
+    report: dict[str, Any] = {
+        "sqlite": compare("sqlite"),
+        "postgresql": compare("postgresql"),
+        "io_bound": io_bound(),
+        "environment": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "saga_steps": 6,
+            "durability": "SQLite WAL synchronous=FULL; PostgreSQL fsync=on synchronous_commit=on",
+        },
+    }
+    report["environment"]["bench_seconds"] = round(time.monotonic() - started, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))

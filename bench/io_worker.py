@@ -1,0 +1,44 @@
+"""One I/O-bound worker process: the 6-step saga against 100 ms endpoints, until the queue is empty.
+
+Prints how many calls it kept in flight (peak, and the mean of samples taken while busy).
+Usage: python -m bench.io_worker <ledger-url> <concurrency> <latency-s>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+
+from bench.workload import SlowEndpoint, saga
+from syncline.engine.registry import FlowRegistry
+from syncline.engine.worker import Worker, WorkerConfig
+from syncline.ledger import open_ledger
+
+
+async def run(url: str, concurrency: int, latency_s: float) -> dict[str, float]:
+    endpoint = SlowEndpoint(latency_s)
+    ledger = open_ledger(url)
+    worker = Worker(ledger, FlowRegistry([saga("io_q2c", endpoint)]), WorkerConfig(concurrency=concurrency))
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(endpoint.sample_every(0.05, stop))
+    stats = await worker.drain()
+    stop.set()
+    await sampler
+    ledger.close()
+    busy = [sample for sample in endpoint.samples if sample > 0]
+    return {
+        "sagas": stats.completed,
+        "peak_calls_in_flight": endpoint.peak,
+        "mean_calls_in_flight": round(statistics.fmean(busy), 1) if busy else 0.0,
+    }
+
+
+def main() -> None:
+    url, concurrency, latency_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    print(json.dumps(asyncio.run(run(url, concurrency, latency_s))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Contract of `syncline.ledger.batch` on SQLite and PostgreSQL alike (added for the engine)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from syncline.ledger import DeliveryStatus, NewEvent, SqlLedger, StepOutcome, StepRecord
+from syncline.ledger.batch import StateChange, TransactionStart
+
+T0 = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+
+
+def tx_ids(count: int) -> list[str]:
+    return [f"tx-{uuid.uuid4().hex}" for _ in range(count)]
+
+
+def line(tx: str, step_no: int, outcome: StepOutcome = StepOutcome.SUCCEEDED, **extra: object) -> StepRecord:
+    return StepRecord(
+        transaction_id=tx,
+        step_no=step_no,
+        name=f"s{step_no}",
+        outcome=outcome,
+        idempotency_key=f"key-{tx}-{step_no}",
+        started_at=T0,
+        finished_at=T0 + timedelta(milliseconds=5),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_transactions_and_steps_are_written_in_bulk_and_read_back_exactly(any_ledger: SqlLedger) -> None:
+    first, second = tx_ids(2)
+    with any_ledger.transaction() as session:
+        session.start_transactions(
+            [TransactionStart(first, "q2c", 2, "corr-1"), TransactionStart(second, "q2c", 2)]
+        )
+        session.start_transactions([TransactionStart(first, "other", 9)])  # idempotent: first row stays
+        session.record_steps([line(first, 1), line(first, 2, StepOutcome.FAILED), line(second, 1)])
+    with any_ledger.transaction() as session:
+        session.record_steps([line(first, 2, StepOutcome.FAILED), line(first, 2, external_id="SO-7")])
+    record = any_ledger.get_transaction(first)
+    assert record is not None and (record.flow, record.flow_version, record.correlation_id) == (
+        "q2c",
+        2,
+        "corr-1",
+    )
+    lines = any_ledger.steps_of(first)
+    assert [(x.step_no, x.outcome, x.external_id) for x in lines] == [
+        (1, StepOutcome.SUCCEEDED, None),
+        (2, StepOutcome.SUCCEEDED, "SO-7"),  # last line given for a step wins
+    ]
+    assert lines[0].started_at == T0 and lines[0].finished_at == T0 + timedelta(milliseconds=5)
+    assert lines[0].idempotency_key == f"key-{first}-1"
+    with any_ledger.read() as session:
+        journals = session.steps_of_many([first, second, "missing"])
+    assert sorted(journals[first]) == [1, 2] and sorted(journals[second]) == [1] and journals["missing"] == {}
+
+
+def test_state_changes_keep_the_current_step_when_none_is_given(any_ledger: SqlLedger) -> None:
+    (tx,) = tx_ids(1)
+    with any_ledger.transaction() as session:
+        session.start_transactions([TransactionStart(tx, "q2c", 1)])
+        session.set_transaction_states([StateChange(tx, "waiting", 3)])
+    with any_ledger.transaction() as session:
+        session.set_transaction_states([StateChange(tx, "completed", None, completed=True)])
+    record = any_ledger.get_transaction(tx)
+    assert record is not None and (record.state, record.current_step) == ("completed", 3)
+    assert record.completed_at is not None and record.completed_at.tzinfo is not None
+
+
+def _append(ledger: SqlLedger, event_id: str, key: str, subject: str = "ord-1") -> None:
+    event = NewEvent(
+        event_id=event_id,
+        type="syncline.order.accepted.v1",
+        source="urn:syncline:netsuite:default",
+        subject=subject,
+        ordering_key=key,
+        payload={"n": 1},
+    )
+    ledger.append_events([event], ["flow"])
+
+
+def test_defer_returns_the_item_without_counting_the_attempt_and_respects_the_lease(
+    any_ledger: SqlLedger,
+) -> None:
+    key = f"k-{uuid.uuid4().hex}"
+    _append(any_ledger, f"e-{key}", key)
+    (claimed,) = [
+        c for c in any_ledger.claim_next_per_key("flow", "w1", 100, 30) if c.delivery.ordering_key == key
+    ]
+    until = datetime.now(UTC) + timedelta(minutes=5)
+    with any_ledger.transaction() as session:
+        assert session.defer(claimed.lease, until) is True
+        assert session.defer(claimed.lease, until) is False  # lease already given back
+    delivery = any_ledger.get_delivery(claimed.delivery.id)
+    assert delivery is not None and delivery.status is DeliveryStatus.PENDING
+    assert delivery.attempts == 0 and delivery.next_attempt_at == until
+    assert delivery.last_error_class == "waiting" and delivery.lease_owner is None
+
+
+def test_find_event_events_by_id_and_reset_steps(any_ledger: SqlLedger) -> None:
+    key = f"k-{uuid.uuid4().hex}"
+    subject = f"sub-{key}"
+    _append(any_ledger, f"a-{key}", key, subject)
+    _append(any_ledger, f"b-{key}", key, subject)
+    with any_ledger.read() as session:
+        found = session.find_event("syncline.order.accepted.v1", subject)
+        assert found is not None and found.event_id == f"a-{key}"  # the earliest
+        assert session.find_event("syncline.order.rejected.v1", subject) is None
+        assert set(session.events_by_id([f"a-{key}", f"b-{key}", "nope"])) == {f"a-{key}", f"b-{key}"}
+    (tx,) = tx_ids(1)
+    with any_ledger.transaction() as session:
+        session.start_transactions([TransactionStart(tx, "q2c", 1)])
+        session.record_steps([line(tx, n) for n in (1, 2, 3)])
+    with any_ledger.transaction() as session:
+        assert session.reset_steps(tx, 2) == 2
+    assert [x.step_no for x in any_ledger.steps_of(tx)] == [1]
