@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,10 +17,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_DIR = ROOT / "tests" / "integration" / "ops"
-if str(DEMO_DIR) not in sys.path:
-    sys.path.insert(0, str(DEMO_DIR))
+for folder in (DEMO_DIR, Path(__file__).resolve().parent):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-from ops_demo import Demo, build_demo  # noqa: E402
+from ops_browser import ARTIFACTS, Served  # noqa: E402
+from ops_demo import build_demo  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from syncline.ledger import TokenRole, open_ledger  # noqa: E402
@@ -38,16 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = ROOT / "test-artifacts" / "ops"
-
-
-@dataclass(frozen=True)
-class Served:
-    """A running `syncline serve`, its demo ledger and a token per role."""
-
-    base_url: str
-    demo: Demo
-    tokens: dict[str, str]
 
 
 def free_port() -> int:
@@ -128,18 +119,3 @@ def page(browser: Browser) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
-
-
-def login(page: Page, served: Served, role: str) -> None:
-    """Log in through the console's form."""
-    page.goto(f"{served.base_url}/")
-    page.get_by_label("API token").fill(served.tokens[role])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{served.base_url}/")
-
-
-def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact."""
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import Served, login, shot
+from ops_browser import Served, login, shot
 from playwright.sync_api import Page, expect
 
 CHARTS = [

@@ -6,11 +6,11 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -18,11 +18,18 @@ if str(HERE) not in sys.path:
 
 import ops_demo_flows  # noqa: E402
 from ops_demo import Demo, build_demo  # noqa: E402
+from ops_testing import Tokens  # noqa: E402
 
 from syncline.engine.registry import FlowRegistry  # noqa: E402
 from syncline.ledger import SqlLedger, TokenRole, open_ledger  # noqa: E402
 from syncline.ops import OpsSettings, TokenService, create_app  # noqa: E402
 from syncline.ops.telemetry import ApiBudgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> None:
+    """Log to the current stderr: a CLI test elsewhere may have bound structlog to a closed stream."""
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
@@ -49,19 +56,6 @@ def ledger(demo: Demo) -> Iterator[SqlLedger]:
     finally:
         ops_demo_flows._state.clear()
         opened.close()
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """One token per role (and the names they act under)."""
-
-    viewer: str
-    operator: str
-    admin: str
-
-    def headers(self, role: str | None) -> dict[str, str]:
-        """Authorization header for a role; None for an anonymous caller."""
-        return {} if role is None else {"Authorization": f"Bearer {getattr(self, role)}"}
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import ops_demo_flows
+import structlog
 
 from syncline.contracts.customer import Customer
 from syncline.contracts.envelope import EventEnvelope, new_event
@@ -188,6 +189,7 @@ async def _drain(ledger: SqlLedger, registry: FlowRegistry, clock: Callable[[], 
 
 def build_demo(path: Path, now: datetime | None = None) -> Demo:
     """Build the demo ledger (SQLite file at `path`) through intake and the worker."""
+    structlog.reset_defaults()  # log to the current stderr, whatever an earlier test bound it to
     now = now or datetime.now(UTC)
     url = f"sqlite:///{path}"
     clock = DemoClock(now - timedelta(hours=23))

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import httpx
 import ops_demo_flows
-from conftest import Tokens
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from ops_demo import REJECTED_ORDER, Demo
+from ops_testing import Tokens
 
 from syncline.contracts.envelope import new_event
 from syncline.contracts.order import OrderAccepted

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import Tokens
 from ops_demo import BROKEN_ORDER, FLAKY_ORDER, REJECTED_ORDER, Demo
+from ops_testing import Tokens
 
 from syncline.ledger import SqlLedger
 

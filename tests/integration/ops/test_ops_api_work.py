@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import ops_demo_flows
 import pytest
-from conftest import Tokens
 from ops_demo import BROKEN_ORDER, Demo
+from ops_testing import Tokens
 
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.worker import Worker, WorkerConfig
