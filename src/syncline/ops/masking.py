@@ -1,13 +1,10 @@
-"""What each role may see: personal data is masked for viewers, payment data for everyone.
+"""What each role may see, by the governance room's masking policy (`syncline.governance.masking`).
 
-A minimal policy inside ops until `syncline.governance.masking` (branch `mdmgov`) is merged; then
-`mask_for_role` should delegate to its `mask_record`. Masking applies to every document the API or
-console shows: event payloads, error messages, exception texts.
-
-* Viewers (finance, sales operations, support) see emails as `j***@example.com`, phone numbers and
-  tax ids down to their last four characters.
-* Card numbers and IBANs are cut to their last four characters for every role: they belong in the
-  billing platform, not in an operations console.
+Every document the API or console shows (event payloads, error messages, exception texts, audit
+details) goes through `mask_for_role`: sensitive fields are masked by the shared policy (tax ids
+clear for admins only, emails and phones hidden from viewers, card and bank numbers cut to their
+last four characters for everyone), and card numbers or IBANs inside free text are cut too. Ops adds
+one rule of its own: email addresses inside free text (error messages) are hidden from viewers.
 """
 
 from __future__ import annotations
@@ -16,53 +13,53 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from syncline.governance.masking import (
+    Persona,
+    Role,
+    Sensitivity,
+    Viewer,
+    mask_record,
+    mask_value,
+    payment_data_spans,
+)
 from syncline.ledger import TokenRole
 
-_PERSONAL_FIELDS = re.compile(r"(e_?mail|phone|mobile|fax|tax_?id|vat(_?number)?|registration_number)$", re.I)
-_PAYMENT_FIELDS = re.compile(r"(card_?number|pan|iban|account_number|bank_account|routing_number)$", re.I)
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})\b")
-_CARD = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-MASK = "***"
-
-
-def _last_four(value: str) -> str:
-    compact = re.sub(r"[\s\-]", "", value)
-    return f"{MASK}{compact[-4:]}" if len(compact) > 4 else MASK
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
 
 
 def mask_text(text: str, role: TokenRole) -> str:
-    """Payment numbers are masked for all; emails only for viewers."""
-    masked = _CARD.sub(lambda m: _last_four(m.group(0)), text)
-    masked = _IBAN.sub(lambda m: _last_four(m.group(0)), masked)
+    """Card numbers and IBANs are masked for all roles; email addresses for viewers."""
+    parts, last = [], 0
+    for start, end in payment_data_spans(text):
+        if start < last:
+            continue
+        parts += [text[last:start], mask_value(Sensitivity.CARD, text[start:end])]
+        last = end
+    parts.append(text[last:])
+    masked = "".join(parts)
     if role == TokenRole.VIEWER:
-        masked = _EMAIL.sub(lambda m: f"{m.group(1)}{MASK}@{m.group(2)}", masked)
+        masked = _EMAIL.sub(lambda m: mask_value(Sensitivity.EMAIL, m.group(0)), masked)
     return masked
 
 
-def _mask_field(name: str, value: Any, role: TokenRole) -> Any:
+def _texts(value: Any, role: TokenRole) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _texts(v, role) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_texts(item, role) for item in value]
     if isinstance(value, str):
-        if _PAYMENT_FIELDS.search(name):
-            return _last_four(value)
-        if role == TokenRole.VIEWER and _PERSONAL_FIELDS.search(name):
-            return (
-                _EMAIL.sub(lambda m: f"{m.group(1)}{MASK}@{m.group(2)}", value)
-                if "@" in value
-                else (_last_four(value))
-            )
         return mask_text(value, role)
-    return mask_for_role(value, role)
+    return value
 
 
-def mask_for_role(document: Any, role: TokenRole) -> Any:
-    """A copy of `document` (JSON-like data) with what `role` may not see masked."""
+def mask_for_role(document: Any, role: TokenRole, persona: Persona | None = None) -> Any:
+    """A copy of `document` (JSON-like data) with what `role` (and persona) may not see masked."""
+    viewer = Viewer(Role(role.value), persona)
     if isinstance(document, Mapping):
-        return {str(key): _mask_field(str(key), value, role) for key, value in document.items()}
-    if isinstance(document, list | tuple):
-        return [mask_for_role(item, role) for item in document]
-    if isinstance(document, str):
-        return mask_text(document, role)
-    return document
+        document = mask_record({str(k): v for k, v in document.items()}, viewer)
+    elif isinstance(document, list | tuple):
+        return [mask_for_role(item, role, persona) for item in document]
+    return _texts(document, role)
 
 
-__all__ = ["MASK", "mask_for_role", "mask_text"]
+__all__ = ["mask_for_role", "mask_text"]

@@ -107,7 +107,8 @@ async def erp_sales_order(ctx: StepContext) -> str:
         raise ContractViolation(f"order {subject}: tax region missing for legal entity DE01")
     if subject in REJECTED:
         raise BusinessRejection(
-            "customer on credit hold in NetSuite; order cannot be booked",
+            "customer on credit hold in NetSuite; order cannot be booked "
+            "(credit contact: ar@nordlicht-analytics.de)",
             reason_code="CREDIT_HOLD",
             owner_role="finance",
         )

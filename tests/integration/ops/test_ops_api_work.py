@@ -199,3 +199,16 @@ async def test_operators_may_not_administer(client: httpx.AsyncClient, tokens: T
             headers=tokens.headers("operator"),
         )
         assert response.status_code == 403 and "admin" in response.text, path
+
+
+async def test_viewers_see_personal_data_masked_operators_in_clear(
+    client: httpx.AsyncClient, tokens: Tokens, demo: Demo, ledger: SqlLedger
+) -> None:
+    (record,) = ledger.search_transactions(demo.rejected.order_number)
+    for path in ("/api/exceptions", f"/api/transactions/{record.id}", "/api/dead-letters"):
+        as_viewer = (await client.get(path, headers=tokens.headers("viewer"))).text
+        as_operator = (await client.get(path, headers=tokens.headers("operator"))).text
+        assert "ar@nordlicht-analytics.de" not in as_viewer and "a***@nordlicht-analytics.de" in as_viewer, (
+            path
+        )
+        assert "ar@nordlicht-analytics.de" in as_operator, path
