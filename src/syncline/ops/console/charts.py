@@ -108,7 +108,11 @@ def line_chart(
     values = [v for _, points in series for v in points if v is not None]
     if not values:
         return _empty(name, width, height)
-    left, bottom, top, right = 48, 22, 24, 10
+    per_row = 3
+    legend_rows = -(-len(series) // per_row)
+    left, bottom, right = 48, 22, 10
+    top = 12 + 16 * legend_rows
+    height += 16 * (legend_rows - 1)
     peak = max(values) or 1.0
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(x_labels) - 1, 1)
@@ -127,9 +131,10 @@ def line_chart(
         )
     for number, (label, points) in enumerate(series):
         tint = PALETTE[number % len(PALETTE)]
+        legend_x, legend_y = left + (number % per_row) * 140, 4 + 16 * (number // per_row)
         parts.append(
-            f'<rect x="{left + number * 150}" y="4" width="10" height="10" fill="{tint}"/>'
-            f'<text x="{left + number * 150 + 14}" y="13" class="small">{escape(label)}</text>'
+            f'<rect x="{legend_x}" y="{legend_y}" width="10" height="10" fill="{tint}"/>'
+            f'<text x="{legend_x + 14}" y="{legend_y + 9}" class="small">{escape(label)}</text>'
         )
         coords = [
             (left + i * step, top + plot_h - plot_h * (v / peak), v)
