@@ -187,11 +187,11 @@ async def _drain(ledger: SqlLedger, registry: FlowRegistry, clock: Callable[[], 
     await worker.drain()
 
 
-def build_demo(path: Path, now: datetime | None = None) -> Demo:
-    """Build the demo ledger (SQLite file at `path`) through intake and the worker."""
+def build_demo(target: Path | str, now: datetime | None = None) -> Demo:
+    """Build the demo ledger (a SQLite file at a path, or a database URL) through intake and the worker."""
     structlog.reset_defaults()  # log to the current stderr, whatever an earlier test bound it to
     now = now or datetime.now(UTC)
-    url = f"sqlite:///{path}"
+    url = target if isinstance(target, str) else f"sqlite:///{target}"
     clock = DemoClock(now - timedelta(hours=23))
     ledger = open_ledger(url, create_if_empty=True, clock=clock)
     registry = FlowRegistry(ops_demo_flows.FLOWS)
