@@ -33,6 +33,7 @@ from syncline.ops.api import admin, health, overview, transactions, work
 from syncline.ops.auth import TokenService
 from syncline.ops.config import OpsSettings
 from syncline.ops.console import console_router, mount_static
+from syncline.ops.console.routes import error_page, wants_page
 from syncline.ops.context import OpsContext
 from syncline.ops.sla import SlaMonitor
 from syncline.ops.telemetry import API_BUDGETS, ApiBudgets, OpsMetrics
@@ -53,8 +54,10 @@ def _status_for(error: SynclineError) -> int:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    async def syncline_error(_request: Request, error: Exception) -> JSONResponse:
+    async def syncline_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, SynclineError)
+        if wants_page(request):
+            return error_page(request, _status_for(error), error.message)
         return JSONResponse({"detail": error.message}, status_code=_status_for(error))
 
     async def value_error(_request: Request, error: Exception) -> JSONResponse:

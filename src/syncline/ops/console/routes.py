@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline.engine.operations import DeadLetterFilter
 from syncline.engine.saga import transaction_id as transaction_of
@@ -228,9 +230,38 @@ def console_router() -> APIRouter:
     return router
 
 
+MACHINE_PATHS = ("/api/", "/ingest/", "/metrics", "/healthz", "/readyz", "/openapi.json", "/docs")
+TITLES = {401: "Please log in", 403: "Not allowed", 404: "Not found", 409: "That changed meanwhile"}
+
+
+def wants_page(request: Request) -> bool:
+    """True for a browser asking for a console page (errors then render as HTML, not JSON)."""
+    path = request.url.path
+    return not path.startswith(MACHINE_PATHS) and "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """A console error page with the reason."""
+    context = {
+        "user": caller(request),
+        "status": status,
+        "detail": detail,
+        "title": TITLES.get(status, "Error"),
+    }
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
 def mount_static(app: FastAPI) -> None:
     """Serve the console's stylesheet (vendored, no CDN) and render errors of console pages as HTML."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code in (301, 302, 303, 307) or not wants_page(request):
+            return await http_exception_handler(request, error)
+        return error_page(request, error.status_code, str(error.detail))
 
-__all__ = ["console_router", "mount_static", "templates"]
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+__all__ = ["console_router", "error_page", "mount_static", "templates", "wants_page"]
