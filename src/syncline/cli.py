@@ -17,6 +17,7 @@ from syncline.commands import (
     exceptions,
     governance,
     identity,
+    netsuite,
     relay,
     sandbox,
     serve,
@@ -24,6 +25,7 @@ from syncline.commands import (
     tx,
     worker,
 )
+from syncline.errors import SynclineError
 
 app = typer.Typer(
     name="syncline",
@@ -42,6 +44,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
 app.add_typer(identity.app, name="identity")
+app.add_typer(netsuite.app, name="netsuite")
 app.add_typer(serve.app, name="serve")
 app.add_typer(tokens.app, name="tokens")
 
@@ -53,8 +56,12 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a SynclineError ends the command with its message, not a traceback."""
+    try:
+        app(standalone_mode=True)
+    except SynclineError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "main"]

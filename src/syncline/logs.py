@@ -41,9 +41,14 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    """Resolve stderr when a logger is made, not at configuration: tests and daemons swap it."""
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 @contextmanager

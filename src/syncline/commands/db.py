@@ -6,12 +6,16 @@ telling the user to run `syncline db upgrade` when the database's schema is olde
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from syncline.errors import SynclineError
 from syncline.ledger import SqlLedger, connect_ledger, open_ledger
+from syncline.ledger.sqlite import sqlite_path
 from syncline.settings import Settings, load_settings
 
 app = typer.Typer(help="Inspect and upgrade the ledger database schema.", no_args_is_help=True)
@@ -27,6 +31,17 @@ def _settings(url: str | None) -> Settings:
     if url is not None:
         settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
     return settings
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a status check would otherwise create as a side effect, if it is missing."""
+    try:
+        if make_url(url).get_backend_name() != "sqlite":
+            return None
+        path = sqlite_path(url)
+    except (ArgumentError, SynclineError):
+        return None
+    return None if path.exists() else path
 
 
 def _fail(error: SynclineError) -> typer.Exit:
@@ -66,8 +81,13 @@ def upgrade(url: UrlOption = None) -> None:
 @app.command("status")
 def status(url: UrlOption = None) -> None:
     """Show the ledger's schema revision and whether migrations are pending (exit 1 if they are)."""
+    settings = _settings(url)
+    missing = _missing_sqlite_file(settings.database.url)
+    if missing is not None:
+        typer.echo(f"database: {missing} does not exist yet; run `syncline db upgrade` to create it")
+        raise typer.Exit(code=1)
     try:
-        ledger = connect_ledger(_settings(url))
+        ledger = connect_ledger(settings)
         try:
             current = ledger.schema_status()
         finally:

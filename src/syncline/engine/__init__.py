@@ -20,6 +20,7 @@ from syncline.engine.circuit import (
     MonotonicClock,
 )
 from syncline.engine.classify import classify, classify_response, classify_status, parse_retry_after
+from syncline.engine.distributed_semaphore import PostgresSemaphore, namespace_key
 from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
 from syncline.engine.groupcommit import GroupCommitter
 from syncline.engine.http_intake import intake_router
@@ -120,6 +121,7 @@ __all__ = [
     "OutboxRelay",
     "Parallel",
     "PlannedStep",
+    "PostgresSemaphore",
     "Priority",
     "PublishResult",
     "Random",
@@ -159,6 +161,7 @@ __all__ = [
     "inject_trace_headers",
     "intake_router",
     "load_registry",
+    "namespace_key",
     "new_span_id",
     "new_trace",
     "outbound_headers",

@@ -200,7 +200,7 @@ class GroupCommitter:
             session.start_transactions(batch.starts)
             session.record_steps(batch.steps)
             session.set_transaction_states(batch.states)
-            session.complete_many(batch.completions)
+            session.complete_leases(batch.completions)
             for lease, error_class, message, retry_at in batch.failures:
                 session.fail(lease, error_class, message, retry_at)
             for lease, error_class, message in batch.parks:

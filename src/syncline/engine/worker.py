@@ -132,6 +132,8 @@ class Worker:
     async def drain(self) -> WorkerStats:
         """Run until nothing is due and nothing is in flight (tests and batch jobs)."""
         self.committer.start()
+        stop = asyncio.Event()
+        heartbeat = asyncio.create_task(self._every(self.config.heartbeat_every_s, self._heartbeat, stop))
         try:
             while True:
                 claimed = await self._claim_if_room()
@@ -141,7 +143,8 @@ class Worker:
                     self._progress.clear()
                     await self._progress.wait()
         finally:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            stop.set()
+            await asyncio.gather(*self._tasks.values(), heartbeat, return_exceptions=True)
             await self.committer.close()
 
     async def _claim_if_room(self) -> list[ClaimedDelivery]:
@@ -165,7 +168,7 @@ class Worker:
         worker_id, lease_s = self.config.worker_id, self.config.lease_s
 
         def claim(session: SqlSession) -> tuple[list[ClaimedDelivery], dict[str, dict[int, StepRecord]]]:
-            items = session.claim_next_per_key(consumer, worker_id, limit, lease_s)
+            items = session.claim_heads(consumer, worker_id, limit, lease_s)
             ids = [transaction_id(flow_name, item.event.event_id) for item in items]
             return items, session.steps_of_many(ids) if items else {}
 
@@ -213,7 +216,22 @@ class Worker:
         tx = transaction_id(claimed.delivery.consumer, claimed.event.event_id)
         pending_start = [item for item in self.journal.take_final(tx) if isinstance(item, TransactionStart)]
         error_class, message = str(error.error_class), str(error)[:2000]
-        log.warning("step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts)
+        try:
+            await self._record_failure(claimed, tx, error, (error_class, message, traceparent), pending_start)
+        finally:  # logged after the ledger has it: a broken log sink must not lose the outcome
+            log.warning(
+                "step_failed", error_class=error_class, error=message, attempt=claimed.delivery.attempts
+            )
+
+    async def _record_failure(
+        self,
+        claimed: ClaimedDelivery,
+        tx: str,
+        error: SynclineError,
+        described: tuple[str, str, str],
+        pending_start: list[TransactionStart],
+    ) -> None:
+        error_class, message, traceparent = described
         if isinstance(error, BusinessRejection | ConflictError):
             consumers = self.registry.consumers_for("syncline.sync.exception.raised.v1")
 

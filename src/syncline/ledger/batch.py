@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 
 from syncline.ledger.journal import _step_from_row
 from syncline.ledger.outbox import event_from_row
-from syncline.ledger.queue import _held_by
-from syncline.ledger.records import DeliveryStatus, Lease, StepRecord, StoredEvent
+from syncline.ledger.queue import (
+    CLAIM_HEADS_SQL,
+    QueueOperations,
+    _check_lease_seconds,
+    _held_by,
+    delivery_from_row,
+)
+from syncline.ledger.records import ClaimedDelivery, DeliveryStatus, Lease, StepRecord, StoredEvent
 from syncline.ledger.schema import deliveries, events, steps
-from syncline.ledger.session_base import SessionBase
+from syncline.ledger.types import UtcDateTime
 
 CHUNK = 200
 
@@ -85,6 +91,40 @@ def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any],
     return tuple([row[index] for row in rows] for index in range(width))
 
 
+def _claim_with_events_sql() -> str:
+    """The ledger's head claim (CLAIM_HEADS_SQL, unchanged) with the claimed rows' events joined.
+
+    PostgreSQL only (SQLite has no UPDATE inside WITH): one statement of constant text instead of
+    the claim plus a SELECT ... WHERE id IN (<n ids>), whose text changes with n and must then be
+    re-parsed by psycopg on every claim.
+    """
+    heads, update_part = CLAIM_HEADS_SQL.split("UPDATE deliveries", 1)
+    update_part = "UPDATE deliveries" + update_part.replace("RETURNING id", "RETURNING deliveries.*")
+    event_columns = ", ".join(f"e.{column.name} AS ev_{column.name}" for column in events.c)
+    return (
+        f"{heads.rstrip()},\nclaimed AS (\n{update_part.strip()}\n)\n"
+        f"SELECT claimed.*, {event_columns}\n"
+        "FROM claimed JOIN events AS e ON e.position = claimed.event_position\n"
+        "ORDER BY claimed.priority DESC, claimed.next_attempt_at, claimed.id"
+    )
+
+
+_CLAIM_WITH_EVENTS = _claim_with_events_sql()
+
+_COMPLETE_PG = (
+    "UPDATE deliveries AS d "
+    "SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = %s "
+    "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS l(id, attempts, owner) "
+    "WHERE d.id = l.id AND d.attempts = l.attempts AND d.lease_owner = l.owner AND d.status = 'in_flight' "
+    "RETURNING d.id, d.consumer, d.event_id"
+)
+_PROCESSED_PG = (
+    "INSERT INTO processed (consumer, event_id, processed_at) "
+    "SELECT p.consumer, p.event_id, %s FROM unnest(%s::text[], %s::text[]) AS p(consumer, event_id) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING"
+)
+
+
 @dataclass(frozen=True)
 class TransactionStart:
     """A transaction row to create if it does not exist yet."""
@@ -106,7 +146,7 @@ class StateChange:
     completed: bool = False
 
 
-class BatchOperations(SessionBase):
+class BatchOperations(QueueOperations):
     """Multi-row writes for group commit; one database transaction (the caller's)."""
 
     def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
@@ -147,14 +187,14 @@ class BatchOperations(SessionBase):
         """Write or overwrite many journal lines; the last line given for a step wins."""
         if not records:
             return
-        at = self._now(now)
+        recorded = self._stamp(self._now(now))
         latest: dict[tuple[str, int], dict[str, Any]] = {}
         for record in records:
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
-            latest[(record.transaction_id, record.step_no)] = self._step_row(record, at)
-        # The hottest statement of the engine (one row per saga step), so it goes to the driver's
-        # executemany directly: SQLAlchemy's per-value bind processing cost more than the database.
+            latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
+        # The hottest statement of the engine (one row per saga step), so it goes to the driver
+        # directly: SQLAlchemy's per-value bind processing cost more than the database.
         params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
         if self._postgres:
             sql = (
@@ -174,7 +214,7 @@ class BatchOperations(SessionBase):
     def _postgres(self) -> bool:
         return self.flavor.name != "sqlite"
 
-    def _step_row(self, record: StepRecord, at: datetime) -> dict[str, Any]:
+    def _step_row(self, record: StepRecord, recorded: datetime | str | None) -> dict[str, Any]:
         return {
             "transaction_id": record.transaction_id,
             "step_no": record.step_no,
@@ -190,7 +230,7 @@ class BatchOperations(SessionBase):
             "error_message": record.error_message,
             "started_at": self._stamp(record.started_at, "started_at"),
             "finished_at": self._stamp(record.finished_at, "finished_at"),
-            "recorded_at": self._stamp(at),
+            "recorded_at": recorded,
         }
 
     def _stamp(self, value: datetime | None, name: str = "now") -> datetime | str | None:
@@ -235,6 +275,56 @@ class BatchOperations(SessionBase):
                 f"FROM (VALUES {values}) AS v WHERE t.id = v.column1"
             )
             self.conn.exec_driver_sql(sql, (stamp, stamp, *flat))
+
+    def claim_heads(
+        self, consumer: str, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None
+    ) -> list[ClaimedDelivery]:
+        """`claim_next_per_key`, with the events in the same statement on PostgreSQL (same rows, order)."""
+        if not self._postgres:
+            return self.claim_next_per_key(consumer, worker_id, limit, lease_seconds, now)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        at = self._now(now)
+        statement = text(_CLAIM_WITH_EVENTS.format(row_lock=self.flavor.claim_row_lock)).bindparams(
+            bindparam("now", type_=UtcDateTime()),
+            bindparam("lease_expires_at", type_=UtcDateTime()),
+        )
+        rows = self.conn.execute(
+            statement,
+            {
+                "consumer": consumer,
+                "now": at,
+                "limit": limit,
+                "worker_id": worker_id,
+                "lease_expires_at": at + _check_lease_seconds(lease_seconds),
+            },
+        ).mappings()
+        claimed = []
+        for row in rows:
+            delivery = delivery_from_row(row)
+            event = event_from_row({column.name: row[f"ev_{column.name}"] for column in events.c})
+            claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
+        return claimed
+
+    def complete_leases(self, leases: Sequence[Lease], now: datetime | None = None) -> list[int]:
+        """`complete_many` (done + inbox) as two constant-text statements on PostgreSQL."""
+        if not self._postgres or not leases:
+            return self.complete_many(leases, now)
+        stamp = self._now(now)
+        done = self.conn.exec_driver_sql(
+            _COMPLETE_PG,
+            (
+                stamp,
+                [lease.delivery_id for lease in leases],
+                [lease.attempt for lease in leases],
+                [lease.worker_id for lease in leases],
+            ),
+        ).all()
+        if done:
+            self.conn.exec_driver_sql(
+                _PROCESSED_PG, (stamp, [row[1] for row in done], [row[2] for row in done])
+            )
+        return sorted(int(row[0]) for row in done)
 
     def defer(self, lease: Lease, until: datetime, now: datetime | None = None) -> bool:
         """Give a held item back until `until` without counting the attempt (a saga is waiting)."""

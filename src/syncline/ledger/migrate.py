@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from syncline.errors import ConfigurationError, SchemaOutdatedError
@@ -62,13 +63,20 @@ def head_revision() -> str:
     return head
 
 
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def schema_status(engine: Engine) -> SchemaStatus:
     """Read the database's revision and list the revisions it still lacks, oldest first."""
     script = _scripts()
     head = head_revision()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known(script, current):
         raise ConfigurationError(
             f"the ledger is at schema revision {current!r}, which this Syncline does not know; "
             "it was migrated by a newer version - upgrade Syncline"

@@ -15,6 +15,7 @@ Appending is where invariants 2 and 4 are won or lost:
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -63,6 +64,14 @@ def _validate(event: NewEvent) -> None:
             raise ValueError(f"event {event.event_id!r}: {name} must not be empty")
     if event.occurred_at is not None:
         require_aware(event.occurred_at, f"event {event.event_id!r} occurred_at")
+    for name in ("payload", "attributes"):
+        try:
+            json.dumps(getattr(event, name))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"event {event.event_id!r}: {name} must be plain JSON ({error}); serialise the contract "
+                "model in JSON mode (Decimal as string, datetime as ISO 8601) before appending"
+            ) from error
 
 
 class OutboxOperations(SessionBase):

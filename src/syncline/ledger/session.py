@@ -16,12 +16,12 @@ from syncline.ledger.tokens import TokenOperations
 
 
 class SqlSession(
+    BatchOperations,
     QueueOperations,
     JournalOperations,
     RegistryOperations,
     TaskOperations,
     TokenOperations,
-    BatchOperations,
 ):
     """All ledger operations over one open SQLAlchemy connection and transaction."""
 

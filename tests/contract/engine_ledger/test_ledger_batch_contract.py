@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from syncline.ledger import DeliveryStatus, NewEvent, SqlLedger, StepOutcome, StepRecord
+from syncline.ledger import DeliveryStatus, Lease, NewEvent, SqlLedger, StepOutcome, StepRecord
 from syncline.ledger.batch import StateChange, TransactionStart
 
 T0 = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
@@ -115,3 +115,48 @@ def test_find_event_events_by_id_and_reset_steps(any_ledger: SqlLedger) -> None:
     with any_ledger.transaction() as session:
         assert session.reset_steps(tx, 2) == 2
     assert [x.step_no for x in any_ledger.steps_of(tx)] == [1]
+
+
+def test_claim_heads_and_complete_leases_match_the_plain_operations(any_ledger: SqlLedger) -> None:
+    key = f"k-{uuid.uuid4().hex}"
+    for n in range(3):
+        _append(any_ledger, f"{n}-{key}", key)
+    other = f"o-{uuid.uuid4().hex}"
+    _append(any_ledger, f"0-{other}", other)
+    with any_ledger.transaction() as session:
+        claimed = [
+            c for c in session.claim_heads("flow", "w1", 100, 30) if c.delivery.ordering_key in (key, other)
+        ]
+    assert sorted(c.event.event_id for c in claimed) == sorted([f"0-{key}", f"0-{other}"])  # heads only
+    head = next(c for c in claimed if c.delivery.ordering_key == key)
+    assert (
+        head.event.payload == {"n": 1}
+        and head.lease.attempt == 1
+        and head.delivery.status is DeliveryStatus.IN_FLIGHT
+    )
+    stale = Lease(head.delivery.id, "someone-else", head.lease.attempt)
+    with any_ledger.transaction() as session:
+        assert session.complete_leases([stale]) == []
+        assert session.complete_leases([c.lease for c in claimed]) == sorted(c.delivery.id for c in claimed)
+    assert any_ledger.is_processed("flow", f"0-{key}")
+    with any_ledger.transaction() as session:
+        (nxt,) = [c for c in session.claim_heads("flow", "w1", 100, 30) if c.delivery.ordering_key == key]
+    assert nxt.event.event_id == f"1-{key}"
+
+
+def test_key_sequences_of_a_mixed_batch_continue_per_key_across_batches(any_ledger: SqlLedger) -> None:
+    run = uuid.uuid4().hex
+    keys = [f"b{run}", f"a{run}", f"b{run}", f"c{run}", f"a{run}"]
+
+    def batch(tag: str) -> list[NewEvent]:
+        return [
+            NewEvent(
+                f"{tag}{n}-{run}", "syncline.order.accepted.v1", "urn:syncline:netsuite:default", "s", key, {}
+            )
+            for n, key in enumerate(keys)
+        ]
+
+    first = any_ledger.append_events(batch("x"), [])
+    second = any_ledger.append_events(batch("y"), [])
+    sequences = [item.key_seq for item in first.appended + second.appended]
+    assert sequences == [1, 1, 2, 1, 2, 3, 3, 4, 2, 4]

@@ -117,11 +117,16 @@ def ledger_url(adapter: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         path = tmp_path / "ledger.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("pg_session_url")
-    ledger = connect_ledger(url)
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def postgres_url(pg_session_url: str) -> str:
+    """URL of the session's PostgreSQL ledger, emptied for this test (for PostgreSQL-only tests)."""
+    ledger = connect_ledger(pg_session_url)
     _empty_postgres(ledger)
     ledger.close()
-    return url
+    return pg_session_url
 
 
 @pytest.fixture

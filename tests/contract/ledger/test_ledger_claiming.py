@@ -251,3 +251,29 @@ def test_naive_datetimes_are_refused(ledger: SqlLedger) -> None:
     [held] = claim(ledger)
     with pytest.raises(ValueError, match="next_attempt_at must be timezone-aware"):
         ledger.fail(held.lease, "transient", "x", naive)
+
+
+def test_dead_letters_are_listed_by_filter_and_paged(ledger: SqlLedger) -> None:
+    ledger.append_events([event(f"e{i}", f"k{i}") for i in range(4)], ["booking", "relay"])
+    for item in claim(ledger):
+        ledger.park(item.lease, "contract", f"bad {item.event.event_id}")
+
+    parked = ledger.list_deliveries(status=DeliveryStatus.PARKED, consumer="booking")
+    first_page = ledger.list_deliveries(status=DeliveryStatus.PARKED, limit=2)
+    next_page = ledger.list_deliveries(status=DeliveryStatus.PARKED, after_id=first_page[-1].id, limit=2)
+
+    assert [d.event_id for d in parked] == ["e0", "e1", "e2", "e3"]
+    assert [d.event_id for d in first_page + next_page] == ["e0", "e1", "e2", "e3"]
+    assert [d.consumer for d in ledger.list_deliveries(ordering_key="k2")] == ["booking", "relay"]
+    assert ledger.list_deliveries(status=DeliveryStatus.PARKED, consumer="relay") == []
+    assert ledger.count_deliveries()[DeliveryStatus.PENDING] == 4, "relay's items, all consumers counted"
+    assert ledger.get_delivery(10_000) is None
+
+
+def test_empty_requests_change_nothing(ledger: SqlLedger) -> None:
+    assert ledger.append_events([], ["booking"]).appended == ()
+    assert ledger.complete_many([]) == []
+    assert ledger.heartbeat("w1", [], LEASE) == []
+    assert ledger.replay([]) == [] and ledger.skip([]) == []
+    assert ledger.mark_processed("relay", []) == ()
+    assert ledger.count_events() == 0

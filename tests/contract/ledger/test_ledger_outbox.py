@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -116,6 +117,9 @@ def test_invalid_events_are_refused_with_the_field_named(ledger: SqlLedger) -> N
     naive = NewEvent("e2", "t", "s", "k", "k", {}, occurred_at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="occurred_at must be timezone-aware"):
         ledger.append_events([naive], ["booking"])
+    money = NewEvent("e3", "t", "s", "k", "k", {"amount": Decimal("10.00")})
+    with pytest.raises(ValueError, match=r"'e3': payload must be plain JSON .*Decimal"):
+        ledger.append_events([money], ["booking"])
     assert ledger.count_events() == 0
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import typer
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from syncline.cli import app
-from syncline.errors import SchemaOutdatedError
+from syncline.commands.db import open_ledger_or_exit
+from syncline.errors import ConfigurationError, SchemaOutdatedError
 from syncline.ledger import SqlLedger, connect_ledger, head_revision, open_ledger
 from syncline.ledger.migrate import stamp, upgrade
 from syncline.ledger.schema import metadata
+from syncline.settings import DatabaseSettings, Settings
 
 OLDER = "0002"
 
@@ -80,3 +85,37 @@ def test_db_upgrade_is_idempotent(empty_database_url: str) -> None:
     again = runner.invoke(app, ["db", "upgrade", "--url", empty_database_url])
 
     assert again.exit_code == 0 and "nothing to do" in again.output
+
+
+def test_a_schema_from_a_newer_syncline_is_refused(empty_database_url: str) -> None:
+    newer = connect_ledger(empty_database_url)
+    newer.upgrade()
+    with newer.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    newer.close()
+
+    with pytest.raises(ConfigurationError, match="revision '9999', which this Syncline does not know"):
+        open_ledger(empty_database_url)
+
+
+def test_commands_stop_with_the_upgrade_hint_on_an_older_schema(
+    empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = connect_ledger(empty_database_url)
+    upgrade(old.engine, OLDER)
+    old.close()
+
+    with pytest.raises(typer.Exit) as stopped:
+        open_ledger_or_exit(Settings(database=DatabaseSettings(url=empty_database_url)))
+
+    assert stopped.value.exit_code == 1
+    assert "run `syncline db upgrade`" in capsys.readouterr().err
+
+
+def test_db_status_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "ledger.db"
+
+    status = CliRunner().invoke(app, ["db", "status", "--url", f"sqlite:///{path}"])
+
+    assert status.exit_code == 1 and "does not exist yet; run `syncline db upgrade`" in status.output
+    assert not path.exists() and not path.parent.exists()

@@ -130,7 +130,7 @@ def wait_for_done(ledger: SqlLedger, event_ids: set[str], timeout: float = 90) -
 interleavings = st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=4, max_size=24)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=interleavings, batch=st.integers(1, 8))
 def test_each_key_is_applied_once_in_order_by_four_workers(
     plan: list[tuple[int, bool]], batch: int, pg_ledger: SqlLedger, recorder: Recorder, workers: None

@@ -20,6 +20,7 @@ from syncline.engine.outbox import LedgerOutbox
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.relay import OutboxRelay
 from syncline.ledger import SqlLedger
+from syncline.logs import configure_logging
 
 NATS_URL = "nats://127.0.0.1:4222"
 runner = CliRunner()
@@ -102,6 +103,7 @@ async def test_relay_command_publishes_pending_events_once(sqlite_ledger: SqlLed
         finally:
             await nc.close()
     finally:
+        configure_logging()  # the command bound logging to the runner's (now closed) stderr
         cleanup = NatsJetStreamBus(NATS_URL, stream, prefix)
         await cleanup.connect()
         await cleanup.delete_stream()
