@@ -27,8 +27,11 @@ from bench.measure import ADMIN_DSN, scratch_postgres
 from bench.workload import orders, saga, zero_latency
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
-SAGAS_SYNCLINE = int(os.environ.get("BENCH_SYNCLINE_SAGAS", "6000"))
-SAGAS_DBOS = int(os.environ.get("BENCH_DBOS_SAGAS", "400"))
+SAGAS_SYNCLINE = int(os.environ.get("BENCH_SYNCLINE_SAGAS", "4000"))
+SAGAS_DBOS = int(os.environ.get("BENCH_DBOS_SAGAS", "300"))
+SAGAS_LOOP = int(os.environ.get("BENCH_LOOP_SAGAS", "1500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+BURST_EVENTS = int(os.environ.get("BENCH_BURST_EVENTS", "100000"))
 IO_SAGAS_PER_WORKER = int(os.environ.get("BENCH_IO_SAGAS_PER_WORKER", "2000"))
 IO_CONCURRENCY = 256
 IO_LATENCY_S = 0.1
@@ -49,35 +52,64 @@ def _pg_url(database: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
 
 
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the highest throughput (the machine is shared: the best run saw the least noise)."""
+    return max(runs, key=lambda run: float(run["sagas_per_s"]))
+
+
+def _one_round(database: str, scratch: str, round_no: int) -> tuple[dict[str, Any], ...]:
+    """Syncline burst, Syncline closed-loop, DBOS closed-loop: back to back, so they share the load."""
+    if database == "sqlite":
+        burst = _run_module(
+            "bench.syncline_saga", f"sqlite:///{scratch}/s{round_no}.db", SAGAS_SYNCLINE, 1000
+        )
+        loop = _run_module("bench.syncline_saga", f"sqlite:///{scratch}/l{round_no}.db", SAGAS_LOOP, 50, 50)
+        dbos = _run_module("bench.dbos_saga", f"sqlite:///{scratch}/d{round_no}.db", SAGAS_DBOS, 50)
+        return burst, loop, dbos
+    with scratch_postgres("syncline_bench_s") as ours:
+        burst = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_SYNCLINE, 1000)
+    with scratch_postgres("syncline_bench_l") as ours:
+        loop = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_LOOP, 50, 50)
+    with scratch_postgres("syncline_bench_d") as theirs:
+        dbos = _run_module("bench.dbos_saga", _pg_url(theirs), SAGAS_DBOS, 50)
+    return burst, loop, dbos
+
+
 def compare(database: str) -> dict[str, Any]:
-    """Syncline and DBOS on one database kind ("sqlite" or "postgresql")."""
+    """Syncline and DBOS on one database kind ("sqlite" or "postgresql"), best of ROUNDS rounds."""
     with tempfile.TemporaryDirectory(prefix="syncline-bench-") as scratch:
-        if database == "sqlite":
-            syncline = _run_module(
-                "bench.syncline_saga", f"sqlite:///{scratch}/syncline.db", SAGAS_SYNCLINE, 1000
-            )
-            dbos = _run_module("bench.dbos_saga", f"sqlite:///{scratch}/dbos.db", SAGAS_DBOS, 50)
-        else:
-            with scratch_postgres("syncline_bench_s") as ours:
-                syncline = _run_module("bench.syncline_saga", _pg_url(ours), SAGAS_SYNCLINE, 1000)
-            with scratch_postgres("syncline_bench_d") as theirs:
-                dbos = _run_module("bench.dbos_saga", _pg_url(theirs), SAGAS_DBOS, 50)
+        rounds = [_one_round(database, scratch, n) for n in range(ROUNDS)]
+    syncline = _best([r[0] for r in rounds])
+    loop = _best([r[1] for r in rounds])
+    dbos = _best([r[2] for r in rounds])
     return {
         "syncline_sagas_per_s": syncline["sagas_per_s"],
         "dbos_sagas_per_s": dbos["sagas_per_s"],
         "ratio": round(syncline["sagas_per_s"] / dbos["sagas_per_s"], 1),
-        "syncline_p50_latency_ms": syncline["p50_latency_ms"],
-        "syncline_p99_latency_ms": syncline["p99_latency_ms"],
-        "dbos_p50_latency_ms": dbos["p50_latency_ms"],
-        "dbos_p99_latency_ms": dbos["p99_latency_ms"],
-        "syncline_peak_rss_mb": syncline["peak_rss_mb"],
-        "dbos_peak_rss_mb": dbos["peak_rss_mb"],
         "syncline_cpu_ms_per_saga": syncline["cpu_ms_per_saga"],
         "dbos_cpu_ms_per_saga": dbos["cpu_ms_per_saga"],
         "cpu_ratio": round(dbos["cpu_ms_per_saga"] / syncline["cpu_ms_per_saga"], 1),
+        "syncline_p50_latency_ms": loop["p50_latency_ms"],
+        "syncline_p99_latency_ms": loop["p99_latency_ms"],
+        "dbos_p50_latency_ms": dbos["p50_latency_ms"],
+        "dbos_p99_latency_ms": dbos["p99_latency_ms"],
+        "latency_in_flight": 50,
+        "syncline_closed_loop_sagas_per_s": loop["sagas_per_s"],
+        "syncline_burst_p50_latency_ms": syncline["p50_latency_ms"],
+        "syncline_peak_rss_mb": syncline["peak_rss_mb"],
+        "dbos_peak_rss_mb": dbos["peak_rss_mb"],
         "syncline_sagas": syncline["sagas"],
         "dbos_sagas": dbos["sagas"],
         "syncline_commits": syncline["commits"],
+        "rounds": ROUNDS,
+        "all_runs": [
+            {
+                "syncline": r[0]["sagas_per_s"],
+                "syncline_closed_loop": r[1]["sagas_per_s"],
+                "dbos": r[2]["sagas_per_s"],
+            }
+            for r in rounds
+        ],
     }
 
 
@@ -142,6 +174,12 @@ def io_bound() -> dict[str, Any]:
     }
 
 
+def burst() -> dict[str, Any]:
+    """100,000 events accepted while the endpoint is throttled: intake pace and memory."""
+    with tempfile.TemporaryDirectory(prefix="syncline-burst-") as scratch:
+        return _run_module("bench.burst", f"sqlite:///{scratch}/burst.db", BURST_EVENTS)
+
+
 def main() -> dict[str, Any]:
     """Run every case and write bench/results/engine.json."""
     started = time.monotonic()
@@ -149,6 +187,7 @@ def main() -> dict[str, Any]:
         "sqlite": compare("sqlite"),
         "postgresql": compare("postgresql"),
         "io_bound": io_bound(),
+        "burst": burst(),
         "environment": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

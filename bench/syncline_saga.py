@@ -4,7 +4,11 @@ Events are accepted in batches by a thread (each batch one durable commit, as a 
 would arrive) while the worker claims and runs sagas with group commit. Latency is from the
 moment an event's batch was committed to the moment its delivery's completion was committed.
 
-Usage: python -m bench.syncline_saga <ledger-url> <sagas> <concurrency>
+With a `backlog` argument the feeder is closed-loop instead: it keeps at most `backlog` events
+accepted but not finished (like a client that waits for its results), which is the fair setting for
+latency: DBOS is driven the same way with the same number in flight.
+
+Usage: python -m bench.syncline_saga <ledger-url> <sagas> <concurrency> [backlog]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class TimedWorker(Worker):
 
 def main() -> None:
     url, count, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    backlog = int(sys.argv[4]) if len(sys.argv) > 4 else None
     ledger = open_ledger(url, create_if_empty=True)
     registry = FlowRegistry([saga("q2c", zero_latency)])
     intake = Intake(ledger, registry)
@@ -50,11 +55,17 @@ def main() -> None:
     accepted: dict[str, float] = {}
 
     def feed() -> None:
-        for start in range(0, count, BATCH):
-            chunk = events[start : start + BATCH]
+        start = 0
+        while start < count:
+            room = BATCH if backlog is None else backlog - (len(accepted) - len(worker.finished))
+            if room <= 0:
+                time.sleep(0.0005)
+                continue
+            chunk = events[start : start + min(room, BATCH)]
             intake.accept(chunk)
             now = time.perf_counter()
             accepted.update((event.id, now) for event in chunk)
+            start += len(chunk)
 
     worker = TimedWorker(ledger, registry, WorkerConfig(concurrency=concurrency, idle_poll_s=0.005))
     worker.finished = {}

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def start_worker(url: str, endpoint: str, log: Path) -> subprocess.Popen[bytes]:
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
         "CRASH_ENDPOINT": endpoint,
         "SYNCLINE_LOG__LEVEL": "WARNING",
+        "SYNCLINE_DATABASE__POOL_SIZE": "4",
     }
     command = [sys.executable, "-c", "from syncline.cli import main; main()", "worker"]
     command += [
@@ -53,16 +55,27 @@ def wait_until(predicate: object, timeout: float, what: str) -> None:
 
 
 def all_done(ledger: SqlLedger, count: int) -> bool:
-    return ledger.count_deliveries()[DeliveryStatus.DONE] == count
+    return ledger.count_deliveries(consumer="crash_q2c")[DeliveryStatus.DONE] == count
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def crash_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/crash.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.mark.slow
-def test_sigkill_mid_saga_then_restart_completes_with_each_effect_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/crash.db"
+def test_sigkill_mid_saga_then_restart_completes_with_each_effect_once(
+    tmp_path: Path, crash_url: str
+) -> None:
+    url = crash_url
     ledger = open_ledger(url, create_if_empty=True)
     from crash_flows import FLOWS
 
-    events = [order_event(f"ord-{n}", 1) for n in range(3)]
+    run = uuid.uuid4().hex[:8]
+    events = [order_event(f"ord-{run}-{n}", 1) for n in range(3)]
     Intake(ledger, FlowRegistry(FLOWS)).accept(events)
     log = tmp_path / "worker.log"
     with CountingEndpoint(hold_step="s3") as endpoint:
