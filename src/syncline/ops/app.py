@@ -88,6 +88,13 @@ def _install_telemetry(app: FastAPI, metrics: OpsMetrics, tracer_provider: Trace
             return response
 
 
+def _flush_spans(tracer_provider: TracerProvider | None) -> None:
+    """Export the spans still batched: uvicorn re-raises SIGTERM after shutdown, so atexit never runs."""
+    flush = getattr(tracer_provider or trace.get_tracer_provider(), "force_flush", None)
+    if callable(flush):
+        flush()
+
+
 def create_app(
     ledger: SqlLedger,
     *,
@@ -133,6 +140,7 @@ def create_app(
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            _flush_spans(tracer_provider)
 
     app = FastAPI(
         title="Syncline operations API",
