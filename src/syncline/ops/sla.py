@@ -118,6 +118,16 @@ class SlaMonitor:
         self.current: dict[str, SlaStatus] = {}
         self.history: deque[SlaEvent] = deque(maxlen=200)
         self._unsent: list[SlaEvent] = []
+        self._breached_before: set[str] | None = None
+
+    def _restore(self) -> set[str]:
+        """Rules whose last audited change was a breach: a restart must not alert them again."""
+        if self._breached_before is None:
+            last: dict[str, str] = {}
+            for entry in self.ledger.query_audit(object_type="sla", actor=SLA_ACTOR, limit=1000):
+                last.setdefault(entry.object_id, entry.action)
+            self._breached_before = {name for name, action in last.items() if action == "sla.breach"}
+        return self._breached_before
 
     def evaluate(self) -> list[SlaEvent]:
         """Measure every rule now; returns the state changes (and alerts them)."""
@@ -125,9 +135,10 @@ class SlaMonitor:
         with self.ledger.read() as session:
             statuses = [evaluate_sla(session, rule, now) for rule in self.rules]
         changes: list[SlaEvent] = []
+        restored = self._restore()
         for status in statuses:
             before = self.current.get(status.rule.name)
-            was_breached = before.breached if before is not None else False
+            was_breached = before.breached if before is not None else status.rule.name in restored
             self.current[status.rule.name] = status
             self.metrics.sla_breached.labels(status.rule.name).set(1.0 if status.breached else 0.0)
             if status.value_s is not None:

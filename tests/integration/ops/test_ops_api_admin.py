@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from syncline.cli import app as cli
 from syncline.ledger import SqlLedger, connect_ledger
 from syncline.ledger.migrate import stamp
+from syncline.ledger.types import utc_now
 from syncline.ops import OpsSettings, SlaRule, create_app
 from syncline.ops.telemetry import ApiBudgets
 
@@ -147,6 +148,29 @@ async def test_sla_breach_is_alerted_to_the_webhook_audited_and_shown(
     assert entry.actor == "syncline:sla" and entry.object_id == "order_booking_p95"
     assert 'syncline_sla_breached{sla="order_booking_p95"} 1.0' in metrics
     assert 'syncline_sla_breaches_total{sla="order_booking_p95"} 1.0' in metrics
+
+    restarted = create_app(
+        ledger,
+        settings=OpsSettings(slas=rules, alert_webhook_url=url),
+        budgets=ApiBudgets(),
+        background=False,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=restarted), base_url="http://t") as http:
+        after_restart = (await http.post("/api/sla/evaluate", headers=tokens.headers("admin"))).json()
+    assert after_restart["changes"] == [] and len(received) == 1  # the breach was announced already
+
+    two_days_on = create_app(
+        ledger,
+        settings=OpsSettings(slas=rules, alert_webhook_url=url),
+        budgets=ApiBudgets(),
+        background=False,
+        clock=lambda: utc_now() + timedelta(days=2),
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=two_days_on), base_url="http://t") as http:
+        later = (await http.post("/api/sla/evaluate", headers=tokens.headers("admin"))).json()
+    assert later["changes"] == [{"event": "sla.recovered", "sla": "order_booking_p95"}]
+    assert [r["event"] for r in received] == ["sla.breach", "sla.recovered"]
+    assert [e.action for e in ledger.query_audit(object_type="sla")] == ["sla.recovered", "sla.breach"]
 
 
 async def test_audit_is_queried_by_object_actor_and_action(
