@@ -138,10 +138,18 @@ class LedgerCollector(Collector):
                     transactions.c.flow, transactions.c.state
                 )
             ).all()
+            seconds = seconds_between(
+                transactions.c.created_at, transactions.c.completed_at, session.flavor.name
+            )
             completed = conn.execute(
-                select(transactions.c.flow, transactions.c.created_at, transactions.c.completed_at).where(
-                    transactions.c.completed_at.is_not(None)
+                select(
+                    transactions.c.flow,
+                    func.count(),
+                    func.sum(seconds),
+                    *[func.sum(case((seconds <= bound, 1), else_=0)) for bound in TRANSACTION_BUCKETS],
                 )
+                .where(transactions.c.completed_at.is_not(None))
+                .group_by(transactions.c.flow)
             ).all()
             queue_rows = conn.execute(
                 select(deliveries.c.consumer, deliveries.c.status, func.count()).group_by(
@@ -166,7 +174,7 @@ class LedgerCollector(Collector):
             "syncline_transaction_duration_seconds",
             "Start-to-completion time of completed transactions",
             ["flow"],
-            _duration_rows(completed),
+            [tuple(row) for row in completed],
             TRANSACTION_BUCKETS,
         )
         yield from self._queue(queue_rows)
@@ -230,17 +238,11 @@ class LedgerCollector(Collector):
         yield dead
 
 
-def _duration_rows(rows: Sequence[Any]) -> Sequence[Any]:
-    """Transaction durations folded into histogram rows per flow (computed here: portable SQL)."""
-    per_flow: dict[str, list[float]] = {}
-    for flow, created, completed in rows:
-        seconds = (completed - created).total_seconds()
-        per_flow.setdefault(str(flow), []).append(seconds)
-    folded: list[Any] = []
-    for flow, values in sorted(per_flow.items()):
-        cumulative = [sum(1 for value in values if value <= bound) for bound in TRANSACTION_BUCKETS]
-        folded.append((flow, len(values), sum(values), *cumulative))
-    return folded
+def seconds_between(start: Any, end: Any, dialect: str) -> Any:
+    """SQL for the seconds from `start` to `end` (timestamps), on PostgreSQL or SQLite."""
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 class BudgetCollector(Collector):

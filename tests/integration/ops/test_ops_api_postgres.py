@@ -90,6 +90,9 @@ async def test_metrics_and_summary_on_postgres(pg_client: tuple[httpx.AsyncClien
     text = (await client.get("/metrics")).text
     assert 'syncline_dead_letters{flow="order_booking"} 2.0' in text
     assert 'syncline_step_duration_seconds_bucket{flow="order_booking",le="+Inf",system="stripe"}' in text
+    assert 'syncline_transaction_duration_seconds_count{flow="order_booking"} 10.0' in text
+    # two retried orders took ~30 minutes: above the 15-minute bucket (durations computed in SQL)
+    assert 'syncline_transaction_duration_seconds_bucket{flow="order_booking",le="900.0"} 8.0' in text
     summary = (await client.get("/api/metrics/summary", headers=headers)).json()
     assert summary["dashboard"]["by_domain_state"]["order"] == {
         "completed": 10,

@@ -91,11 +91,26 @@ class Kpis:
         return dict(sorted(totals.items()))
 
 
+_CHUNK = 500
+
+
 def _events(session: SqlSession, event_type: str, since: datetime | None = None) -> list[StoredEvent]:
+    """Events of one type recorded since `since` (bounded by the KPI window)."""
     query = select(events).where(events.c.type == event_type)
     if since is not None:
         query = query.where(events.c.recorded_at >= since)
     return [event_from_row(row) for row in session.conn.execute(query).mappings()]
+
+
+def _events_about(session: SqlSession, event_type: str, subjects: set[str]) -> list[StoredEvent]:
+    """Events of one type about the given subjects, whenever recorded (looked up in chunks)."""
+    found: list[StoredEvent] = []
+    ordered = sorted(subjects)
+    for offset in range(0, len(ordered), _CHUNK):
+        chunk = ordered[offset : offset + _CHUNK]
+        query = select(events).where(events.c.type == event_type, events.c.subject.in_(chunk))
+        found += [event_from_row(row) for row in session.conn.execute(query).mappings()]
+    return found
 
 
 def _when(event: StoredEvent) -> datetime:
@@ -103,18 +118,21 @@ def _when(event: StoredEvent) -> datetime:
 
 
 def _cycle_times(session: SqlSession, since: datetime) -> tuple[Duration, Duration]:
-    orders = _events(session, ORDER_BOOKED)
-    quote_ids = {str(o.payload.get("quote_id")) for o in orders if o.payload.get("quote_id")}
-    quotes = {q.subject: _when(q) for q in _events(session, QUOTE_APPROVED) if q.subject in quote_ids}
-    booked_at = {o.subject: _when(o) for o in orders}
+    """Orders and invoices of the window, joined to their quote and order wherever those fall."""
+    orders = [o for o in _events(session, ORDER_BOOKED, since) if _when(o) >= since]
+    quote_ids = {str(o.payload["quote_id"]) for o in orders if o.payload.get("quote_id")}
+    quotes = {q.subject: _when(q) for q in _events_about(session, QUOTE_APPROVED, quote_ids)}
     quote_to_order = [
         _when(o) - quotes[str(o.payload["quote_id"])]
         for o in orders
-        if _when(o) >= since and str(o.payload.get("quote_id")) in quotes
+        if str(o.payload.get("quote_id")) in quotes
     ]
+    invoices = _events(session, INVOICE_POSTED, since)
+    order_ids = {str(i.payload["order_id"]) for i in invoices if i.payload.get("order_id")}
+    booked_at = {o.subject: _when(o) for o in _events_about(session, ORDER_BOOKED, order_ids)}
     order_to_invoice = [
         _when(i) - booked_at[str(i.payload["order_id"])]
-        for i in _events(session, INVOICE_POSTED, since)
+        for i in invoices
         if str(i.payload.get("order_id")) in booked_at
     ]
     return Duration.of(quote_to_order), Duration.of(order_to_invoice)
