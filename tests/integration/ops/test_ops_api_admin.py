@@ -242,3 +242,19 @@ def test_tokens_cli_creates_lists_and_revokes(demo: Demo) -> None:
         cli, ["tokens", "create", "--role", "root", "--name", "x", "--database-url", demo.url]
     )
     assert bad.exit_code == 2 and "unknown role 'root'" in bad.output
+
+
+@pytest.mark.postgres
+async def test_readiness_fails_while_the_database_is_unreachable_and_liveness_holds() -> None:
+    missing = connect_ledger("postgresql+psycopg://postgres@127.0.0.1:5432/syncline_t_does_not_exist")
+    app = create_app(missing, budgets=ApiBudgets(), background=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            ready = await http.get("/readyz")
+            alive = await http.get("/healthz")
+            metrics = (await http.get("/metrics")).text
+    finally:
+        missing.close()
+    assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+    assert alive.status_code == 200
+    assert "syncline_ledger_up 0.0" in metrics

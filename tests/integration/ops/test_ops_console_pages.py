@@ -10,7 +10,7 @@ from ops_testing import Tokens
 
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.worker import Worker, WorkerConfig
-from syncline.ledger import ExceptionStatus, SqlLedger
+from syncline.ledger import DeliveryStatus, ExceptionStatus, SqlLedger
 
 HTML = {"accept": "text/html"}
 
@@ -107,3 +107,22 @@ async def test_search_box_opens_the_one_match_or_lists_several(
     assert many.status_code == 200 and many.text.count("data-tx=") >= 10
     none = await client.get("/search", params={"q": "no-such-id"}, headers=HTML)
     assert "nothing found" in none.text
+
+
+async def test_anonymous_form_posts_go_to_the_login_and_change_nothing(
+    client: httpx.AsyncClient, ledger: SqlLedger
+) -> None:
+    (task,) = ledger.list_exceptions()
+    letters = ledger.list_deliveries(status=DeliveryStatus.PARKED)
+    posts = [
+        (f"/inbox/exceptions/{task.id}/assign", {"assignee": "x", "reason": "r"}),
+        (f"/inbox/exceptions/{task.id}/resolve", {"reason": "r"}),
+        (f"/inbox/dead-letters/{letters[0].id}/replay", {"reason": "r", "confirm": "x"}),
+        (f"/inbox/dead-letters/{letters[0].id}/skip", {"reason": "r", "confirm": "x"}),
+    ]
+    for path, form in posts:
+        response = await client.post(path, data=form)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+    assert ledger.get_exception(task.id).status == ExceptionStatus.OPEN  # type: ignore[union-attr]
+    assert ledger.list_deliveries(status=DeliveryStatus.PARKED) == letters
+    assert ledger.query_audit() == []
