@@ -58,6 +58,7 @@ async def test_replay_is_a_dry_run_until_confirmed_then_the_order_completes(
     (item,) = planned["items"]
     assert [s["name"] for s in item["would_run"]] == ["erp_sales_order", "salesforce_write_back"]
     assert all(s["idempotency_key"].startswith("sl-") for s in item["would_run"])
+    assert item["event_data"]["number"] == demo.broken.order_number  # what the re-run works from
     assert ledger.get_delivery(delivery).status == DeliveryStatus.PARKED  # type: ignore[union-attr]
     assert ledger.query_audit(action="dlq.replay") == []
 

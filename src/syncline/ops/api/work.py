@@ -180,6 +180,17 @@ def _selection(context: OpsContext, body: DeadLetterBody) -> DeadLetterFilter:
     return selection
 
 
+def with_event_data(context: OpsContext, plan: ActionResult) -> dict[str, Any]:
+    """The plan with each item's event data: what the re-run steps would work from and send."""
+    document = plan.as_dict()
+    with context.ledger.read() as session:
+        found = session.events_by_id([item["event_id"] for item in document["items"]])
+    for item in document["items"]:
+        event = found.get(item["event_id"])
+        item["event_data"] = dict(event.payload) if event is not None else None
+    return document
+
+
 def confirm_code(plan: ActionResult, from_step: int | None = None) -> str:
     """A short digest of what a dry run selected; changes when the selection changes."""
     ids = ",".join(str(item.dead_letter.delivery.id) for item in plan.items)
@@ -201,7 +212,7 @@ def _act(
     if not plan.items:
         raise HTTPException(status_code=404, detail="no dead letters match this selection")
     if body.dry_run:
-        result = {**plan.as_dict(), "confirm": code}
+        result = {**with_event_data(context, plan), "confirm": code}
     else:
         if body.confirm is not None and body.confirm != code:
             raise HTTPException(
@@ -232,4 +243,13 @@ def skip(
     return _act(context, principal, body, "skip", None)
 
 
-__all__ = ["AssignBody", "DeadLetterBody", "Reasoned", "ReplayBody", "ResolveBody", "confirm_code", "router"]
+__all__ = [
+    "AssignBody",
+    "DeadLetterBody",
+    "Reasoned",
+    "ReplayBody",
+    "ResolveBody",
+    "confirm_code",
+    "router",
+    "with_event_data",
+]

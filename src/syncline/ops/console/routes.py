@@ -24,7 +24,7 @@ from syncline.engine.operations import DeadLetterFilter
 from syncline.engine.saga import transaction_id as transaction_of
 from syncline.ledger import TokenRole
 from syncline.ops.api.deps import COOKIE, caller, ops_context
-from syncline.ops.api.work import confirm_code
+from syncline.ops.api.work import confirm_code, with_event_data
 from syncline.ops.auth import Principal
 from syncline.ops.console import views
 from syncline.ops.masking import mask_for_role
@@ -170,7 +170,8 @@ def console_router() -> APIRouter:
             request,
             "confirm.html",
             principal,
-            plan=plan.as_dict(),
+            plan=with_event_data(context, plan),
+            role=principal.role,
             action=action,
             delivery_id=delivery_id,
             confirm=confirm_code(plan),
