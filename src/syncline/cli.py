@@ -19,6 +19,7 @@ from syncline.commands import (
     identity,
     netsuite,
     relay,
+    run,
     sandbox,
     serve,
     tokens,
@@ -34,6 +35,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("demo")(demo.run_demo)
+app.command("run")(run.run)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(tx.app, name="tx")
 app.add_typer(dlq.app, name="dlq")

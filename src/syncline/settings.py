@@ -76,6 +76,51 @@ class GovernanceSettings(BaseModel):
     )
 
 
+class ConnectionsSettings(BaseModel):
+    """Where the connection facts of Salesforce, NetSuite and Stripe are.
+
+    The file has the shape `syncline sandbox up` writes (`ca_cert` plus one entry per system), so the
+    same runtime talks to the bundled sandboxes or, with a file of real credentials, to real systems.
+    """
+
+    file: Path = Field(
+        default=DEFAULT_HOME / "sandbox" / "info.json",
+        description="JSON connection document: {ca_cert?, salesforce{...}, netsuite{...}, stripe{...}}",
+    )
+
+
+class CatalogWindowSettings(BaseModel):
+    """When catalog releases may run (UTC), cron-like."""
+
+    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], description="ISO weekdays, 1 = Monday")
+    start: str = Field(default="00:00", description="HH:MM[:SS] UTC")
+    end: str = Field(default="23:59:59", description="HH:MM[:SS] UTC")
+
+
+SyncModeName = Literal["synchronous", "near_real_time", "scheduled"]
+
+
+class FlowsSettings(BaseModel):
+    """How `syncline run` drives the quote-to-cash flows."""
+
+    modes: dict[str, SyncModeName] = Field(
+        default_factory=dict,
+        description="flow -> sync mode (customer, catalog, order_booking, subscription_amendment, "
+        "invoice_status); unset flows keep their defaults",
+    )
+    poll_interval_s: float = Field(default=2.0, gt=0, description="pause between change-feed reads")
+    concurrency: int = Field(default=64, ge=1, description="sagas in flight in the runtime's worker")
+    approval_timeout_s: float = Field(default=4 * 3600, gt=0, description="ERP approval wait")
+    approval_poll_s: float = Field(default=30.0, gt=0, description="how often a waiting saga re-checks")
+    catalog_version: str | None = Field(default=None, description="catalog version to release")
+    catalog_window: CatalogWindowSettings = CatalogWindowSettings()
+    legal_entity: str = Field(
+        default="Syncline Inc.", description="ERP subsidiary used when the CRM does not name one"
+    )
+    host: str = Field(default="127.0.0.1", description="address of the webhook and sync endpoints")
+    port: int = Field(default=8410, ge=0, le=65535, description="port of the webhook and sync endpoints")
+
+
 class Settings(BaseSettings):
     """Everything Syncline reads from its environment."""
 
@@ -92,6 +137,8 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
     governance: GovernanceSettings = GovernanceSettings()
+    connections: ConnectionsSettings = ConnectionsSettings()
+    flows: FlowsSettings = FlowsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -115,7 +162,10 @@ def load_settings(**overrides: Any) -> Settings:
 __all__ = [
     "ApiSettings",
     "BusSettings",
+    "CatalogWindowSettings",
+    "ConnectionsSettings",
     "DatabaseSettings",
+    "FlowsSettings",
     "GovernanceSettings",
     "LogSettings",
     "Settings",

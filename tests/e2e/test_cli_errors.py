@@ -6,6 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import typer
+from typer.testing import CliRunner
+
+from syncline.cli import app
 
 SYNCLINE = Path(sys.executable).parent / "syncline"
 
@@ -20,17 +26,29 @@ def test_command_against_an_unmigrated_ledger_says_to_upgrade(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
-def test_every_command_group_has_help() -> None:
-    top = subprocess.run([str(SYNCLINE), "--help"], capture_output=True, text=True, timeout=60, check=True)
-    assert "Commands" in top.stdout
-    groups = [
-        line.split()[1]
-        for line in top.stdout.splitlines()
-        if line.startswith("│ ") and len(line.split()) > 2 and line.split()[1].isidentifier()
-    ]
-    assert {"sandbox", "contracts", "db", "dlq", "tx"} <= set(groups)
-    for group in groups:
-        result = subprocess.run(
-            [str(SYNCLINE), group, "--help"], capture_output=True, text=True, timeout=60, check=False
-        )
-        assert result.returncode == 0, f"syncline {group} --help failed: {result.stderr}"
+def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    if hasattr(command, "commands"):
+        for name, sub in command.commands.items():
+            paths.extend(_command_paths(sub, (*prefix, name)))
+    return paths
+
+
+def test_every_command_has_help_text_and_answers_help() -> None:
+    root = typer.main.get_command(app)
+    paths = _command_paths(root)
+    assert {("sandbox", "up"), ("contracts", "check"), ("db", "upgrade"), ("dlq", "replay")} <= set(paths)
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, f"syncline {' '.join(path)} --help: {result.output}"
+        assert "Usage" in result.output
+    undocumented = [p for p in paths[1:] if not _help_of(root, p)]
+    assert not undocumented, f"commands without help text: {undocumented}"
+
+
+def _help_of(root: Any, path: tuple[str, ...]) -> str:
+    command = root
+    for name in path:
+        command = command.commands[name]
+    return (command.help or command.short_help or "").strip()

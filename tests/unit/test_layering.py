@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "mdm": {"contracts", "ledger"},
     "governance": {"contracts"},
     "ops": {"contracts", "ledger", "engine", "connectors", "flows", "mdm", "governance"},
+    "runtime": {"contracts", "ledger", "engine", "connectors", "flows", "mdm", "governance"},
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from syncline.engine.registry import FlowRegistry, load_registry
-from syncline.errors import SynclineError
+from syncline.errors import ConfigurationError, SynclineError
 from syncline.ledger import SqlLedger, open_ledger
 from syncline.settings import load_settings
 
@@ -34,9 +34,13 @@ def registry_from(modules: list[str], *, required: bool) -> FlowRegistry:
         return load_registry(modules)
     try:
         return load_registry([DEFAULT_FLOWS_MODULE])
-    except SynclineError:
+    except SynclineError as error:
         if required:
-            raise
+            raise ConfigurationError(
+                "no --flows module given; the quote-to-cash flows need their connectors and run under "
+                "`syncline run` (several processes may share one PostgreSQL ledger), or pass "
+                "--flows MODULE exposing FLOWS"
+            ) from error
         return FlowRegistry()
 
 

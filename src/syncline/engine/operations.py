@@ -145,9 +145,12 @@ class Operations:
                 record = found[0] if found else None
             if record is None:
                 raise ConfigurationError(f"no transaction matches {reference!r}")
+            # The transaction's event shares its correlation id (indexed); no scan of all deliveries.
+            related = session.events_by_correlation(record.correlation_id) if record.correlation_id else []
             deliveries = [
                 d
-                for d in self._scan(session, consumer=record.flow)
+                for event in related
+                for d in session.list_deliveries(event_id=event.event_id, consumer=record.flow)
                 if transaction_id(d.consumer, d.event_id) == record.id
             ]
             return TransactionView(

@@ -10,7 +10,8 @@ What happens to a failure depends only on its class (invariant 5):
 * transient / rate-limited: `next_attempt_at` from the retry policy (Retry-After honoured); the item
   keeps the head of its key; after the last attempt it is dead-lettered (parked).
 * business rejection / conflict: exception task + `sync.exception.raised`, parked, never retried.
-* contract violation, auth, configuration: dead-lettered at once.
+* auth: retried once at once (the connector refreshes its credentials), then dead-lettered.
+* contract violation, configuration: dead-lettered at once.
 A parked item blocks the later items of its key until replayed or skipped (invariant 6).
 """
 
@@ -33,7 +34,7 @@ from syncline.engine.registry import FlowRegistry
 from syncline.engine.retry import DEFAULT_RETRY_POLICY, Clock, RetryPolicy, utc_now
 from syncline.engine.saga import SagaRunner, SagaState, WaitPending, transaction_id
 from syncline.engine.tracing import bind_trace, traceparent_or_new
-from syncline.errors import BusinessRejection, ConflictError, SynclineError
+from syncline.errors import AuthError, BusinessRejection, ConflictError, ErrorClass, SynclineError
 from syncline.ledger import ClaimedDelivery, SqlLedger, SqlSession, StepRecord
 from syncline.ledger.batch import StateChange, TransactionStart
 from syncline.logs import get_logger
@@ -243,6 +244,12 @@ class Worker:
 
             await self.committer.call(hold)
             self.stats.held += 1
+            return
+        if isinstance(error, AuthError) and claimed.delivery.last_error_class != str(ErrorClass.AUTH):
+            # Refresh once, then escalate: the next attempt (now) lets the connector renew its token;
+            # a second auth failure in a row is dead-lettered below like any non-retryable error.
+            await self.committer.fail(claimed.lease, error_class, message, self.clock())
+            self.stats.retried += 1
             return
         decision = self.retry_policy.decide(
             claimed.delivery.attempts, error, clock=self.clock, rand=self.rand

@@ -368,6 +368,16 @@ class BatchOperations(QueueOperations):
         row = self.conn.execute(query).mappings().first()
         return event_from_row(row) if row is not None else None
 
+    def events_by_correlation(self, correlation_id: str, limit: int = 1000) -> list[StoredEvent]:
+        """Events sharing a correlation id, oldest first (indexed): one business transaction's events."""
+        query = (
+            select(events)
+            .where(events.c.correlation_id == correlation_id)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        return [event_from_row(row) for row in self.conn.execute(query).mappings()]
+
     def reset_steps(self, transaction_id: str, from_step: int) -> int:
         """Forget journal lines from `from_step` on, so a replay re-runs them; returns lines removed."""
         if from_step < 1:

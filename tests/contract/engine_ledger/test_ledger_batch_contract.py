@@ -76,6 +76,7 @@ def _append(ledger: SqlLedger, event_id: str, key: str, subject: str = "ord-1") 
         subject=subject,
         ordering_key=key,
         payload={"n": 1},
+        correlation_id=f"corr-{key}",
     )
     ledger.append_events([event], ["flow"])
 
@@ -108,6 +109,8 @@ def test_find_event_events_by_id_and_reset_steps(any_ledger: SqlLedger) -> None:
         assert found is not None and found.event_id == f"a-{key}"  # the earliest
         assert session.find_event("syncline.order.rejected.v1", subject) is None
         assert set(session.events_by_id([f"a-{key}", f"b-{key}", "nope"])) == {f"a-{key}", f"b-{key}"}
+        assert [e.event_id for e in session.events_by_correlation(f"corr-{key}")] == [f"a-{key}", f"b-{key}"]
+        assert session.events_by_correlation("nobody") == []
     (tx,) = tx_ids(1)
     with any_ledger.transaction() as session:
         session.start_transactions([TransactionStart(tx, "q2c", 1)])

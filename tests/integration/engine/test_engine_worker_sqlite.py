@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
+import structlog.testing
 from engine_helpers import order_event
 
 from syncline.engine.intake import Intake
@@ -30,9 +32,11 @@ from syncline.engine.saga import (
     idempotency_key,
     transaction_id,
 )
+from syncline.engine.tracing import outbound_headers
 from syncline.engine.worker import Worker, WorkerConfig
-from syncline.errors import BusinessRejection, ContractViolation, RateLimitedError, TransientError
+from syncline.errors import AuthError, BusinessRejection, ContractViolation, RateLimitedError, TransientError
 from syncline.ledger import DeliveryStatus, ExceptionStatus, SqlLedger, StepOutcome, open_ledger
+from syncline.logs import get_logger
 
 ORDER_ACCEPTED = "syncline.order.accepted.v1"
 
@@ -345,3 +349,39 @@ async def test_intake_keeps_accepting_while_the_endpoint_is_throttled_and_memory
     assert worker.stats.peak_in_flight <= 6  # only `concurrency` sagas are ever held in memory
     grants = sorted(limiter.grants)
     assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in itertools.pairwise(grants))  # rate 2/s
+
+
+async def test_log_lines_and_outbound_headers_of_a_saga_carry_the_source_event_trace(
+    ledger: SqlLedger, clock: FakeClock
+) -> None:
+    seen_headers: list[dict[str, str]] = []
+
+    async def call(ctx: StepContext) -> str:
+        get_logger("test.step").info("calling_erp", step=ctx.step_name)
+        seen_headers.append(outbound_headers())
+        return "ok"
+
+    flow = Flow("q2c", 1, (Step("a", call), Step("b", call)), triggers=(ORDER_ACCEPTED,))
+    trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    event = order_event("ord-1", 1).model_copy(update={"traceparent": trace})
+    Intake(ledger, FlowRegistry([flow])).accept([event])
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await make_worker(ledger, [flow], clock).drain()
+    step_lines = [entry for entry in logs if entry["event"] == "calling_erp"]
+    assert len(step_lines) == 2
+    assert {entry["trace_id"] for entry in step_lines} == {"0af7651916cd43dd8448eb211c80319c"}
+    assert {entry["event_id"] for entry in step_lines} == {event.id}
+    assert all(h["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c" for h in seen_headers)
+    assert all(h["X-Correlation-Id"] == "0af7651916cd43dd8448eb211c80319c" for h in seen_headers)
+
+
+async def test_auth_failure_is_retried_once_then_dead_lettered(ledger: SqlLedger, clock: FakeClock) -> None:
+    recorder = Recorder()
+    recorder.failures["s1:ord-1"] = [AuthError("token expired"), AuthError("still refused")]
+    recorder.failures["s1:ord-2"] = [AuthError("token expired")]
+    flow = Flow("q2c", 1, (recorder.step("s1"),), triggers=(ORDER_ACCEPTED,))
+    Intake(ledger, FlowRegistry([flow])).accept([order_event("ord-1", 1), order_event("ord-2", 1)])
+    stats = await make_worker(ledger, [flow], clock, max_attempts=8).drain()  # retries are due at once
+    assert (stats.claimed, stats.retried, stats.completed, stats.parked) == (4, 2, 1, 1)
+    parked = ledger.list_deliveries(status=DeliveryStatus.PARKED)
+    assert [(d.ordering_key, d.last_error_class, d.attempts) for d in parked] == [("ord-1", "auth", 2)]

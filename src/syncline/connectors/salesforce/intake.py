@@ -56,6 +56,8 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         "ERP_Customer_Id__c",
         "Billing_Customer_Id__c",
         "Sync_Status__c",
+        "Legal_Entity__c",
+        "CurrencyIsoCode",
         *_ADDRESS,
     ],
     "Contact": [

@@ -1,0 +1,308 @@
+"""Flow 3 — Order booking: an activated order becomes an ERP sales order and a billing subscription.
+
+validate (legal entity mapped, tax region valid, every product code active in the ERP and in the
+billing catalog, pricing version current) -> wait until the customer is active (flow 1) -> in
+parallel the ERP sales order and the billing subscription -> acknowledgements -> write-back of the
+ERP order id, the subscription id and the provisioning status to the CRM.
+
+When one side rejects after the other accepted, the engine holds the transaction as an exception
+(reason, owner role) with its journal intact: the accepted branch is journaled `succeeded`, so a
+replay after the fix runs only the rejected branch and the write-back — the accepted side is never
+called twice (and if it were, its idempotency key would collapse the call). A business rejection is
+never retried on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from syncline.contracts import (
+    BillingFrequency,
+    EventEnvelope,
+    InvoiceSchedule,
+    Order,
+    OrderAccepted,
+    OrderRejected,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionStatus,
+    new_event,
+)
+from syncline.engine import Flow, Parallel, Priority, Step, StepContext, WaitFor
+from syncline.errors import BusinessRejection
+from syncline.flows.customer import ACTIVATED, CUSTOMER_TRIGGERS
+from syncline.flows.deps import FlowDeps, payload
+
+ORDER_BOOKED = "syncline.order.booked.v1"
+ERP, BILLING, CRM = "netsuite", "stripe", "salesforce"
+
+
+def subscription_for(order: Order) -> Subscription | None:
+    """The billing side of an order: its recurring lines (one-time lines are invoiced by the ERP).
+
+    The subscription's canonical id is the order's id: one order books one subscription, and an
+    amendment names the subscription by the order it came from.
+    """
+    recurring = [line for line in order.lines if line.billing_frequency is not BillingFrequency.ONE_TIME]
+    if not recurring:
+        return None
+    items = tuple(
+        SubscriptionItem(
+            product_sku=line.product_sku,
+            quantity=line.quantity,
+            unit_price=(line.unit_price * (Decimal(100) - line.discount_percent) * Decimal("0.01")).rounded(),
+            billing_frequency=line.billing_frequency,
+        )
+        for line in recurring
+    )
+    return Subscription(
+        id=order.id,
+        customer_id=order.customer_id,
+        order_id=order.id,
+        status=SubscriptionStatus.PENDING,
+        currency=order.currency,
+        items=items,
+        term_months=max(line.term_months or 12 for line in recurring),
+        start_date=order.effective_date,
+        invoice_schedule=InvoiceSchedule(frequency=recurring[0].billing_frequency),
+        updated_at=datetime.now(UTC),
+    )
+
+
+def _ack_event(
+    order: Order,
+    system: str,
+    context: StepContext,
+    *,
+    external_id: str | None = None,
+    rejection: BusinessRejection | None = None,
+) -> EventEnvelope:
+    """`order.accepted` / `order.rejected` of one side: the business acknowledgement, kept in the ledger."""
+    now = datetime.now(UTC)
+    if rejection is None:
+        data: OrderAccepted | OrderRejected = OrderAccepted(
+            order_id=order.id, accepted_by_system=system, external_id=external_id or "?", accepted_at=now
+        )
+        kind, marker = "syncline.order.accepted.v1", f"accepted:{external_id}"
+    else:
+        reason = rejection.reason_code.upper().replace("-", "_")
+        data = OrderRejected(
+            order_id=order.id,
+            rejected_by_system=system,
+            reason_code=reason,
+            message=rejection.message[:4000],
+            rejected_at=now,
+        )
+        kind, marker = "syncline.order.rejected.v1", f"rejected:{context.transaction_id}:{context.attempt}"
+    return new_event(
+        kind,
+        subject=order.id,
+        data=data,
+        source_system=system,
+        record_id=f"order/{order.id}",
+        change_marker=marker,
+        correlation_id=context.event.correlation_id,
+        causation_id=context.event.event_id,
+        traceparent=context.trace.traceparent if context.trace else None,
+    )
+
+
+class OrderBookingFlow:
+    """The steps of flow 3, bound to their dependencies."""
+
+    def __init__(self, deps: FlowDeps) -> None:
+        self.deps = deps
+
+    async def validate(self, context: StepContext) -> None:
+        """Everything a person must fix before any system is written to, checked up front."""
+        order = payload(context, Order)
+        await self._legal_entity(order)
+        self._tax_region(order)
+        await self._products(order)
+        await self._pricing_version(order)
+
+    async def _legal_entity(self, order: Order) -> None:
+        if not await self.deps.erp.knows_legal_entity(order.legal_entity):
+            raise BusinessRejection(
+                f"legal entity {order.legal_entity!r} is not mapped to an ERP subsidiary",
+                reason_code="unknown_legal_entity",
+                owner_role="finance",
+                system=ERP,
+            )
+
+    def _tax_region(self, order: Order) -> None:
+        address = order.bill_to
+        if address is not None and address.country not in self.deps.settings.tax_regions:
+            raise BusinessRejection(
+                f"bill-to country {address.country} is not a tax region we book in",
+                reason_code="invalid_tax_region",
+                owner_role="finance",
+            )
+
+    async def _products(self, order: Order) -> None:
+        skus = sorted({line.product_sku for line in order.lines})
+        unavailable = await self.deps.erp.unavailable_skus(skus)
+        inactive = sorted(sku for sku, why in unavailable.items() if why == "inactive")
+        if inactive:
+            raise BusinessRejection(
+                f"inactive in the ERP item master: {', '.join(inactive)}",
+                reason_code="inactive_product",
+                owner_role="product_owner",
+                system=ERP,
+            )
+        if unavailable:
+            raise BusinessRejection(
+                f"not in the ERP item master: {', '.join(sorted(unavailable))}",
+                reason_code="catalog_mismatch",
+                owner_role="product_owner",
+                system=ERP,
+            )
+        subscription = subscription_for(order)
+        missing = await self.deps.billing.missing_skus(subscription.items) if subscription else []
+        if missing:
+            raise BusinessRejection(
+                f"no sellable billing price for: {', '.join(sorted(missing))}",
+                reason_code="catalog_mismatch",
+                owner_role="product_owner",
+                system=BILLING,
+            )
+
+    async def _pricing_version(self, order: Order) -> None:
+        book = self.deps.settings.price_book
+        current = await self.deps.catalog.current_version(book)
+        if current is not None and order.pricing_version != current:
+            raise BusinessRejection(
+                f"order {order.number} is priced on version {order.pricing_version}; {book} is at {current}",
+                reason_code="pricing_version_outdated",
+                owner_role="sales_ops",
+            )
+
+    async def ensure_customer(self, context: StepContext) -> str:
+        """Start flow 1 for the order's account when nobody has (its wait then has something to
+        wait for); an account already resolved, or being resolved, is left alone."""
+        order = payload(context, Order)
+        if await self.deps.customer_of_key(order.customer_id) is not None:
+            return order.customer_id
+        for kind in CUSTOMER_TRIGGERS:  # flow 1 has it already, resolved or not yet
+            if await self.deps.events.seen(kind, order.customer_id):
+                return order.customer_id
+        customer = await self.deps.crm.read_customer(order.customer_id)
+        if customer is None:
+            raise BusinessRejection(
+                f"order {order.number} names customer {order.customer_id}, which the CRM does not have",
+                reason_code="identity_unresolved",
+                owner_role="sales_ops",
+                system=CRM,
+            )
+        event = new_event(
+            "syncline.customer.created.v1",
+            subject=customer.id,
+            data=customer,
+            source_system=CRM,
+            record_id=customer.external_ids.get(CRM) or customer.id,
+            change_marker="started-by-order-booking",
+            correlation_id=context.event.correlation_id,
+            causation_id=context.event.event_id,
+        )
+        await self.deps.events.publish([event])
+        return order.customer_id
+
+    async def erp_order(self, context: StepContext) -> str:
+        """The ERP sales order; its acknowledgement (or rejection) is recorded as an event."""
+        order = payload(context, Order)
+        customer_erp_id = await self.deps.customer_system_id(order.customer_id, ERP)
+        if customer_erp_id is None:
+            raise BusinessRejection(
+                f"customer {order.customer_id} has no ERP id",
+                reason_code="identity_unresolved",
+                owner_role="data_steward",
+            )
+        booked = await self.deps.system_id("order", order.id, ERP)
+        if booked is not None:
+            return booked  # booked by an earlier event of the same order
+        try:
+            ack = await self.deps.erp.create_sales_order(order, customer_erp_id)
+        except BusinessRejection as rejection:
+            await self.deps.events.publish([_ack_event(order, ERP, context, rejection=rejection)])
+            raise
+        await self.deps.link("order", order.id, ERP, ack.erp_id)
+        await self.deps.events.publish([_ack_event(order, ERP, context, external_id=ack.erp_id)])
+        return ack.erp_id
+
+    async def billing_subscription(self, context: StepContext) -> str | None:
+        """The billing subscription of the recurring lines (none for a one-time-only order)."""
+        order = payload(context, Order)
+        subscription = subscription_for(order)
+        if subscription is None:
+            return None
+        billing_customer = await self.deps.customer_system_id(order.customer_id, BILLING)
+        if billing_customer is None:
+            raise BusinessRejection(
+                f"customer {order.customer_id} has no billing id",
+                reason_code="identity_unresolved",
+                owner_role="data_steward",
+            )
+        booked = await self.deps.system_id("subscription", subscription.id, BILLING)
+        if booked is not None:
+            return booked  # this order was booked by an earlier event (e.g. create and activation)
+        try:
+            # Keyed by the order, not the transaction: two events booking one order share the key.
+            ack = await self.deps.billing.create_subscription(
+                f"order:{order.id}", subscription, billing_customer
+            )
+        except BusinessRejection as rejection:
+            await self.deps.events.publish([_ack_event(order, BILLING, context, rejection=rejection)])
+            raise
+        await self.deps.link("subscription", subscription.id, BILLING, ack.billing_id, version=ack.version)
+        await self.deps.record_version("subscription", subscription.id, BILLING, ack.version)
+        await self.deps.events.publish([_ack_event(order, BILLING, context, external_id=ack.billing_id)])
+        return ack.billing_id
+
+    async def write_back(self, context: StepContext) -> None:
+        """Ids and provisioning status to the CRM order; its open exception records are closed."""
+        order = payload(context, Order)
+        fields: dict[str, object] = {
+            "erp_order_id": context.results.get("erp_order"),
+            "billing_subscription_id": context.results.get("billing_subscription"),
+            "sync_status": "Synced",
+            "sync_error": None,
+        }
+        await self.deps.crm.write_fields("order", order.id, fields)
+        await self.deps.crm.close_exceptions("order", order.id)
+
+
+def order_booking_flow(deps: FlowDeps) -> Flow:
+    """Flow 3 as an engine saga."""
+    steps = OrderBookingFlow(deps)
+    settings = deps.settings
+    return Flow(
+        "order_booking",
+        1,
+        (
+            Step("validate", steps.validate),
+            Step("ensure_customer", steps.ensure_customer, target_system=CRM),
+            Step(
+                "customer_ready",
+                wait=WaitFor(
+                    ACTIVATED,
+                    correlate=lambda context: str(context.event.payload["customer_id"]),
+                    timeout=settings.customer_wait_timeout,
+                    poll_every=settings.customer_wait_poll,
+                ),
+            ),
+            Parallel(
+                "split",
+                (
+                    Step("erp_order", steps.erp_order, target_system=ERP),
+                    Step("billing_subscription", steps.billing_subscription, target_system=BILLING),
+                ),
+            ),
+            Step("write_back", steps.write_back, target_system=CRM),
+        ),
+        triggers=(ORDER_BOOKED,),
+        priority=Priority.ORDER_BOOKING,
+    )
+
+
+__all__ = ["ORDER_BOOKED", "OrderBookingFlow", "order_booking_flow", "subscription_for"]
