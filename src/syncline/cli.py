@@ -21,6 +21,8 @@ from syncline.commands import (
     relay,
     run,
     sandbox,
+    serve,
+    tokens,
     tx,
     worker,
 )
@@ -45,6 +47,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(governance.app, name="governance")
 app.add_typer(identity.app, name="identity")
 app.add_typer(netsuite.app, name="netsuite")
+app.add_typer(serve.app, name="serve")
+app.add_typer(tokens.app, name="tokens")
 
 
 @app.command("version")

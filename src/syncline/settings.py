@@ -117,8 +117,6 @@ class FlowsSettings(BaseModel):
     legal_entity: str = Field(
         default="Syncline Inc.", description="ERP subsidiary used when the CRM does not name one"
     )
-    host: str = Field(default="127.0.0.1", description="address of the webhook and sync endpoints")
-    port: int = Field(default=8410, ge=0, le=65535, description="port of the webhook and sync endpoints")
 
 
 class Settings(BaseSettings):

@@ -6,6 +6,7 @@ import syncline.ledger
 
 EXPECTED = {
     "CLAIM_HEADS_SQL",
+    "ApiToken",
     "AppendResult",
     "AppendedEvent",
     "AuditEntry",
@@ -29,6 +30,7 @@ EXPECTED = {
     "StepOutcome",
     "StepRecord",
     "StoredEvent",
+    "TokenRole",
     "TransactionRecord",
     "UnknownRecordError",
     "XrefConflictError",

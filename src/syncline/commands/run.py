@@ -2,8 +2,8 @@
 
 One process: the runtime's worker, a loop reading the change feeds (near-real-time flows) and
 releasing the catalog inside its window (scheduled flows), and an HTTP server for the Stripe webhook
-receiver, the synchronous customer endpoint and the ingest endpoint. Several `syncline run`
-processes may share one PostgreSQL ledger.
+receiver, the synchronous customer endpoint, the ingest endpoint and the operations console.
+Several `syncline run` processes may share one PostgreSQL ledger.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pydantic import SecretStr
 from syncline.engine.http_intake import intake_router
 from syncline.errors import SynclineError
 from syncline.logs import configure_logging, get_logger
+from syncline.ops import create_app
+from syncline.ops.config import load_ops_settings
 from syncline.runtime import Runtime, customer_sync_router, stripe_webhook_app
 from syncline.runtime.configured import load_connections, runtime_settings
 from syncline.settings import Settings, load_settings
@@ -29,14 +31,29 @@ from syncline.settings import Settings, load_settings
 log = get_logger(__name__)
 
 
-def build_http_app(runtime: Runtime, connections: dict[str, Any]) -> FastAPI:
-    """Webhook receiver, synchronous customer validation and event intake on one app."""
+def build_http_app(
+    runtime: Runtime,
+    connections: dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    console: bool = False,
+) -> FastAPI:
+    """Webhook receiver, synchronous customer validation and event intake on one app; with `console`,
+    the operations API and console too, bound to the runtime's flows so replays run the real steps."""
     app = FastAPI(title="Syncline runtime endpoints")
     secrets = [SecretStr(s) for s in _webhook_secrets(connections)]
     webhook_app, _ = stripe_webhook_app(runtime, secrets, path="/stripe")
     app.mount("/webhooks", webhook_app)
     app.include_router(customer_sync_router(runtime))
     app.include_router(intake_router(runtime.intake))
+    if console:
+        ops = create_app(
+            runtime.ledger,
+            settings=load_ops_settings(None),
+            registry=runtime.registry,
+            bootstrap_admin_token=(settings or load_settings()).api.bootstrap_admin_token,
+        )
+        app.mount("/", ops)
     return app
 
 
@@ -59,7 +76,7 @@ async def _feed_loop(runtime: Runtime, settings: Settings, stop: asyncio.Event) 
             await asyncio.wait_for(stop.wait(), settings.flows.poll_interval_s)
 
 
-async def serve_runtime(settings: Settings, *, once: bool = False) -> dict[str, Any]:
+async def serve_runtime(settings: Settings, *, once: bool = False, console: bool = True) -> dict[str, Any]:
     """Run until SIGTERM/SIGINT (or, with `once`, one feed round drained); returns the counters."""
     connections = load_connections(settings.connections.file)
     runtime = await Runtime.start(runtime_settings(settings), connections)
@@ -73,9 +90,9 @@ async def serve_runtime(settings: Settings, *, once: bool = False) -> dict[str, 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         config = uvicorn.Config(
-            build_http_app(runtime, connections),
-            host=settings.flows.host,
-            port=settings.flows.port,
+            build_http_app(runtime, connections, settings=settings, console=console),
+            host=settings.api.host,
+            port=settings.api.port,
             log_level="warning",
         )
         server = uvicorn.Server(config)
@@ -92,10 +109,17 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="read the feeds once, wait until idle, print counters, exit")
     ] = False,
+    console: Annotated[
+        bool, typer.Option("--console/--no-console", help="also serve the operations API and console")
+    ] = True,
 ) -> None:
-    """Run the quote-to-cash flows against the systems in connections.file until stopped."""
+    """Run the quote-to-cash flows against the systems in connections.file until stopped.
+
+    Serves on api.host:api.port: /webhooks/stripe, /sync/customers, /ingest/{source} and, unless
+    --no-console, the operations API and console.
+    """
     settings = load_settings()
     configure_logging(settings.log.level, settings.log.json_output)
-    counters = asyncio.run(serve_runtime(settings, once=once))
+    counters = asyncio.run(serve_runtime(settings, once=once, console=console))
     if once:
         typer.echo(json.dumps(counters, indent=2, default=str))

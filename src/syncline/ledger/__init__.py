@@ -12,6 +12,7 @@ from syncline.ledger.migrate import SchemaStatus, head_revision
 from syncline.ledger.postgres import PostgresLedger
 from syncline.ledger.queue import CLAIM_HEADS_SQL
 from syncline.ledger.records import (
+    ApiToken,
     AppendedEvent,
     AppendResult,
     AuditEntry,
@@ -27,6 +28,7 @@ from syncline.ledger.records import (
     StepOutcome,
     StepRecord,
     StoredEvent,
+    TokenRole,
     TransactionRecord,
     XrefEntry,
 )
@@ -36,6 +38,7 @@ from syncline.ledger.sqlite import SqliteLedger
 
 __all__ = [
     "CLAIM_HEADS_SQL",
+    "ApiToken",
     "AppendResult",
     "AppendedEvent",
     "AuditEntry",
@@ -59,6 +62,7 @@ __all__ = [
     "StepOutcome",
     "StepRecord",
     "StoredEvent",
+    "TokenRole",
     "TransactionRecord",
     "UnknownRecordError",
     "XrefConflictError",

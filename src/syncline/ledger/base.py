@@ -125,6 +125,9 @@ class SqlLedger:
     assign_exception = _in_transaction(SqlSession.assign_exception)
     resolve_exception = _in_transaction(SqlSession.resolve_exception)
     append_audit = _in_transaction(SqlSession.append_audit)
+    create_api_token = _in_transaction(SqlSession.create_api_token)
+    touch_api_token = _in_transaction(SqlSession.touch_api_token)
+    revoke_api_token = _in_transaction(SqlSession.revoke_api_token)
 
     get_event = _in_read(SqlSession.get_event)
     events_after = _in_read(SqlSession.events_after)
@@ -146,6 +149,9 @@ class SqlLedger:
     list_exceptions = _in_read(SqlSession.list_exceptions)
     count_exceptions = _in_read(SqlSession.count_exceptions)
     query_audit = _in_read(SqlSession.query_audit)
+    get_api_token = _in_read(SqlSession.get_api_token)
+    list_api_tokens = _in_read(SqlSession.list_api_tokens)
+    count_api_tokens = _in_read(SqlSession.count_api_tokens)
 
 
 __all__ = ["READ_ONLY", "SqlLedger"]

@@ -67,6 +67,14 @@ class ExceptionStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class TokenRole(StrEnum):
+    """What an API token may do: viewers read, operators also act on work, admins also manage tokens."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """A canonical event about to be appended to the outbox.
@@ -295,11 +303,34 @@ class AuditEntry:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as stored: its public id, who holds it, its role, and the SHA-256 of its secret.
+
+    The secret itself is never stored; whoever presents it is checked by hashing it again.
+    """
+
+    id: str
+    name: str
+    role: TokenRole
+    token_hash: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        """False once revoked."""
+        return self.revoked_at is None
+
+
 __all__ = [
     "BUSINESS_KEY_COLUMNS",
     "CLAIMABLE_STATUSES",
     "OPEN_STATUSES",
     "SETTLED_STEP_OUTCOMES",
+    "ApiToken",
     "AppendResult",
     "AppendedEvent",
     "AuditEntry",
@@ -315,6 +346,7 @@ __all__ = [
     "StepOutcome",
     "StepRecord",
     "StoredEvent",
+    "TokenRole",
     "TransactionRecord",
     "XrefEntry",
 ]

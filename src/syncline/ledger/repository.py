@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from syncline.ledger.migrate import SchemaStatus
 from syncline.ledger.outbox import Consumers
 from syncline.ledger.records import (
+    ApiToken,
     AppendResult,
     AuditEntry,
     BusinessKeys,
@@ -29,6 +30,7 @@ from syncline.ledger.records import (
     NewEvent,
     StepRecord,
     StoredEvent,
+    TokenRole,
     TransactionRecord,
     XrefEntry,
 )
@@ -307,6 +309,40 @@ class LedgerSession(Protocol):
         limit: int = 100,
     ) -> list[AuditEntry]:
         """Audit records matching every filter given, newest first."""
+        ...
+
+    # --- API tokens ---
+    def create_api_token(
+        self,
+        token_id: str,
+        name: str,
+        role: TokenRole,
+        token_hash: str,
+        *,
+        created_by: str,
+        now: datetime | None = None,
+    ) -> ApiToken:
+        """Store a new token (its hash only); the id must be new."""
+        ...
+
+    def get_api_token(self, token_id: str) -> ApiToken | None:
+        """One token by its public id (revoked ones included)."""
+        ...
+
+    def list_api_tokens(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        """Tokens, oldest first; revoked ones only when asked."""
+        ...
+
+    def count_api_tokens(self, role: TokenRole | None = None) -> int:
+        """How many active tokens exist (of one role, if given)."""
+        ...
+
+    def touch_api_token(self, token_id: str, now: datetime | None = None) -> None:
+        """Note that the token was just used."""
+        ...
+
+    def revoke_api_token(self, token_id: str, now: datetime | None = None) -> ApiToken:
+        """Revoke an active token; a revoked token stays revoked."""
         ...
 
 

@@ -27,7 +27,13 @@ from sqlalchemy import (
     text,
 )
 
-from syncline.ledger.records import CLAIMABLE_STATUSES, OPEN_STATUSES, DeliveryStatus, ExceptionStatus
+from syncline.ledger.records import (
+    CLAIMABLE_STATUSES,
+    OPEN_STATUSES,
+    DeliveryStatus,
+    ExceptionStatus,
+    TokenRole,
+)
 from syncline.ledger.types import BigId, JsonDocument, UtcDateTime
 
 NAMING = {
@@ -262,7 +268,24 @@ audit = Table(
     comment="Append-only record of operator and system actions; triggers reject UPDATE and DELETE.",
 )
 
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    CheckConstraint(f"role IN ({_in_list(tuple(TokenRole))})", name="role"),
+    Index(None, "name"),
+    comment="API tokens of the operations API: only the SHA-256 of each secret is stored.",
+)
+
 __all__ = [
+    "api_tokens",
     "audit",
     "checkpoints",
     "deliveries",

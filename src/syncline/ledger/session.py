@@ -12,9 +12,17 @@ from syncline.ledger.journal import JournalOperations
 from syncline.ledger.queue import QueueOperations
 from syncline.ledger.registry import RegistryOperations
 from syncline.ledger.tasks import TaskOperations
+from syncline.ledger.tokens import TokenOperations
 
 
-class SqlSession(BatchOperations, QueueOperations, JournalOperations, RegistryOperations, TaskOperations):
+class SqlSession(
+    BatchOperations,
+    QueueOperations,
+    JournalOperations,
+    RegistryOperations,
+    TaskOperations,
+    TokenOperations,
+):
     """All ledger operations over one open SQLAlchemy connection and transaction."""
 
 

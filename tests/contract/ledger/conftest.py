@@ -36,6 +36,7 @@ DELETE_ORDER = (
     "checkpoints",
     "exceptions",
     "audit",
+    "api_tokens",
 )
 
 

@@ -38,7 +38,7 @@ async def test_run_once_feeds_salesforce_changes_through_the_flows(
 ) -> None:
     key = unique("run")
     hands.create_account(key, f"Run Once {key[-8:]} Inc.", website=f"https://www.{key}.example")
-    counters = await serve_runtime(_settings(tmp_path, info), once=True)
+    counters = await serve_runtime(_settings(tmp_path, info), once=True, console=False)
     assert counters["flows"]["customer"]["completed"] >= 1
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Synced"
@@ -49,12 +49,14 @@ async def test_http_app_serves_webhooks_sync_and_ingest(info: dict[str, Any], tm
     settings = _settings(tmp_path, info)
     runtime = await Runtime.start(runtime_settings(settings), info)
     try:
-        app = build_http_app(runtime, info)
+        app = build_http_app(runtime, info, settings=settings, console=True)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://run") as client:
             unsigned = await client.post("/webhooks/stripe", content=b"{}")
             assert unsigned.status_code == 400
             bad_event = await client.post("/ingest/salesforce", json=[{"id": "x"}])
             assert bad_event.status_code == 422
+            assert (await client.get("/healthz")).status_code == 200
+            assert (await client.get("/api/transactions")).status_code == 401
     finally:
         await runtime.close()
 
