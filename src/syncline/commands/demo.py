@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from syncline.demo import DemoOptions, LedgerRefused, fresh_demo_ledger, print_summary, run_month
+from syncline.ledger import open_ledger
 from syncline.logs import configure_logging
 from syncline.settings import load_settings
 
@@ -35,6 +36,23 @@ def _log_to_file(path: Path, level: str) -> IO[str]:
     return handle
 
 
+def _demo_token(database_url: str) -> str | None:
+    """An operator token for the console on the demo ledger (stored hashed, shown once), so the person
+    who just ran the demo can log in; None when this build has no token service."""
+    try:
+        ops = importlib.import_module("syncline.ops")
+    except ModuleNotFoundError:
+        return None
+    ledger = open_ledger(database_url)
+    try:
+        _, token = ops.TokenService(ledger).create(
+            "demo", "operator", actor="syncline demo", reason="console login after the demo month"
+        )
+    finally:
+        ledger.close()
+    return str(token)
+
+
 def _serve(database_url: str) -> None:
     """Serve the console over the demo's ledger when this installation has one; say so when not."""
     try:
@@ -46,7 +64,10 @@ def _serve(database_url: str) -> None:
             "and `syncline dlq`."
         )
         return
-    console.print(f"Serving the console over {database_url} (Ctrl-C to stop)")
+    token = _demo_token(database_url)
+    console.print(f"Serving the console over {database_url} (Ctrl-C to stop).")
+    if token:
+        console.print(f"Log in with this operator token (shown once, stored only as a hash): {token}")
     serve_module.serve(
         host=None, port=None, ops_config=None, worker=False, flows=[], database_url=database_url
     )
