@@ -27,6 +27,7 @@ from syncline.ledger.records import (
     ExternalKey,
     Lease,
     NewEvent,
+    OutboxCursor,
     StepRecord,
     StoredEvent,
     TransactionRecord,
@@ -50,6 +51,10 @@ class LedgerSession(Protocol):
 
     def events_after(self, position: int, limit: int = 100) -> list[StoredEvent]:
         """Events with a global position above `position`, oldest first."""
+        ...
+
+    def committed_events_after(self, cursor: OutboxCursor, limit: int = 100) -> list[StoredEvent]:
+        """Events after `cursor` that no still-running transaction can precede, in cursor order."""
         ...
 
     def count_events(self) -> int:
