@@ -8,7 +8,8 @@ from contextlib import ExitStack
 import pytest
 from sqlalchemy import text
 
-from syncline.ledger import OutboxCursor, SqlLedger, StoredEvent, open_ledger
+from syncline.ledger import OutboxCursor, SqlLedger, StoredEvent, connect_ledger, open_ledger
+from syncline.ledger.migrate import upgrade
 
 from .conftest import event
 
@@ -54,6 +55,29 @@ def test_a_bare_position_cursor_reads_like_the_old_checkpoint(ledger: SqlLedger)
     # checkpoint re-reads them: at-least-once, the bus drops the repeats by event id.
     expected = ["e2"] if ledger.flavor.name == "sqlite" else ["e0", "e1", "e2"]
     assert after_legacy == expected
+
+
+def test_after_upgrading_to_0004_an_old_checkpoint_resumes_exactly_where_it_stopped(
+    empty_database_url: str,
+) -> None:
+    ledger = connect_ledger(empty_database_url)
+    try:
+        upgrade(ledger.engine, "0003")  # the schema before events recorded transaction ids
+        old = ledger.append_events([event(f"e{i}", "k") for i in range(3)], [])
+        ledger.set_checkpoint("relay:r", str(old.appended[1].position))  # the old relay's format
+        upgrade(ledger.engine)
+        ledger.append_events([event("e3", "k")], [])
+
+        resumed = OutboxCursor.parse(ledger.get_checkpoint("relay:r") or "")
+        read = _read_until(ledger, resumed, 2)
+        assert _ids(read) == ["e2", "e3"]  # nothing skipped, nothing read twice
+        old_tx, new_tx = read[0].tx_id, read[1].tx_id
+        if ledger.flavor.name == "postgresql":
+            assert old_tx == 0 and new_tx is not None and new_tx > 0
+        else:
+            assert old_tx is None and new_tx is None
+    finally:
+        ledger.close()
 
 
 def test_a_malformed_checkpoint_is_refused_with_its_text() -> None:
