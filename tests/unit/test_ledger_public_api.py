@@ -21,6 +21,7 @@ EXPECTED = {
     "Ledger",
     "LedgerSession",
     "NewEvent",
+    "OutboxCursor",
     "PostgresLedger",
     "SchemaStatus",
     "SqlLedger",
