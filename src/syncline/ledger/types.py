@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names as postgres_type_names
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import UserDefinedType
 
@@ -64,6 +65,9 @@ class Xid8(UserDefinedType[int]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], int | None]:
         return lambda value: None if value is None else int(value)
 
+
+# Let reflection (and so the schema-drift check) recognise the column instead of warning.
+postgres_type_names.setdefault("xid8", Xid8)
 
 #: The id of the transaction that inserted a row: `xid8` on PostgreSQL, unused (NULL) on SQLite,
 #: where commits are serialised and insertion order is already commit order.
