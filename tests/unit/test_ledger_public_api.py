@@ -22,6 +22,7 @@ EXPECTED = {
     "Ledger",
     "LedgerSession",
     "NewEvent",
+    "OutboxCursor",
     "PostgresLedger",
     "SchemaStatus",
     "SqlLedger",

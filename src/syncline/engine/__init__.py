@@ -12,6 +12,12 @@ from syncline.engine.bus import (
     PublishResult,
     subject_for,
 )
+from syncline.engine.business_keys import (
+    MAX_KEY_LENGTH,
+    business_keys_from,
+    external_keys_from,
+    salesforce_kind,
+)
 from syncline.engine.circuit import (
     CircuitBreaker,
     CircuitBreakers,
@@ -86,6 +92,7 @@ __all__ = [
     "CORRELATION_HEADER",
     "DEFAULT_RETRY_POLICY",
     "EXCEPTION_RAISED",
+    "MAX_KEY_LENGTH",
     "AbortSaga",
     "AcceptResult",
     "ActionResult",
@@ -148,6 +155,7 @@ __all__ = [
     "WorkerStats",
     "bind_trace",
     "bus_message",
+    "business_keys_from",
     "classify",
     "classify_response",
     "classify_status",
@@ -156,6 +164,7 @@ __all__ = [
     "default_worker_id",
     "delivery_priority",
     "enable_step_spans",
+    "external_keys_from",
     "hold_for_person",
     "idempotency_key",
     "inject_trace_headers",
@@ -168,6 +177,7 @@ __all__ = [
     "parse_retry_after",
     "parse_traceparent",
     "reason_code_of",
+    "salesforce_kind",
     "setup_tracing",
     "step_span",
     "subject_for",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from syncline.engine.business_keys import business_keys_from, external_keys_from
 from syncline.engine.groupcommit import GroupCommitter
 from syncline.engine.saga import Flow, SagaState
 from syncline.ledger import SqlLedger, StepRecord, StoredEvent
@@ -44,7 +45,12 @@ class LedgerJournal:
     async def start(self, transaction: str, flow: Flow, event: StoredEvent) -> None:
         """Hold the transaction row; it is written in the same commit as the first journal line."""
         self._starts[transaction] = TransactionStart(
-            transaction, flow.name, flow.version, event.correlation_id
+            transaction,
+            flow.name,
+            flow.version,
+            event.correlation_id,
+            keys=business_keys_from(event.type, event.payload),
+            external=external_keys_from(event.type, event.payload),
         )
 
     async def record(self, record: StepRecord) -> None:

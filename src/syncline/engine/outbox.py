@@ -1,23 +1,23 @@
-"""The ledger's events table as the relay's outbox, with gap detection.
+"""The ledger's events table as the relay's outbox, read in an order no later commit can precede.
 
-Positions are handed out before commit on PostgreSQL, so position 11 can become visible before
-10 commits. A relay that jumped past 10 would never publish it. So `read_after` stops at the first
-gap in positions unless the event after the gap is older than `gap_grace` (a gap that old is a
-rolled-back insert or a sequence value burnt by a duplicate, which is normal and permanent).
-On SQLite commits are serialised and gaps are always permanent; the grace only costs a little delay.
+On PostgreSQL positions are handed out before commit, so position 11 can become visible before
+10 commits; a relay that read by position and moved past 10 would never publish it. So the ledger
+records each event's inserting transaction id, and the relay reads only events of transactions
+below the snapshot's xmin (all finished), in (tx_id, position) order, with that pair as its
+checkpoint (`ledger.committed_events_after`). An event of a transaction still running is read
+once it has finished, however long that takes. On SQLite commits are serialised, so position
+order is commit order and the checkpoint's tx_id stays 0.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from syncline.engine.bus import BusMessage
 from syncline.engine.relay import OutboxRecord
-from syncline.engine.retry import Clock, utc_now
-from syncline.ledger import Ledger, StoredEvent
+from syncline.ledger import Ledger, OutboxCursor, StoredEvent
 
 
 def cloudevent_json(event: StoredEvent) -> bytes:
@@ -49,34 +49,30 @@ def bus_message(event: StoredEvent) -> BusMessage:
 
 
 class LedgerOutbox:
-    """`relay.Outbox` over a ledger: events by position, checkpoint in the checkpoints table."""
+    """`relay.Outbox` over a ledger: committed events by cursor, checkpoint in the checkpoints table."""
 
-    def __init__(
-        self, ledger: Ledger, *, gap_grace: timedelta = timedelta(seconds=5), clock: Clock = utc_now
-    ) -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self.gap_grace = gap_grace
-        self.clock = clock
 
-    def read_after(self, position: int, limit: int) -> Sequence[OutboxRecord]:
-        """Events after `position`, stopping at a fresh gap (an insert that may still commit)."""
-        records: list[OutboxRecord] = []
-        expected = position + 1
-        for event in self.ledger.events_after(position, limit):
-            if event.position != expected and self.clock() - event.recorded_at < self.gap_grace:
-                break
-            records.append(OutboxRecord(event.position, bus_message(event)))
-            expected = event.position + 1
-        return records
+    def read_after(self, cursor: OutboxCursor, limit: int) -> Sequence[OutboxRecord]:
+        """Events after `cursor` that no still-running transaction can precede."""
+        return [
+            OutboxRecord(OutboxCursor.of(event), bus_message(event))
+            for event in self.ledger.committed_events_after(cursor, limit)
+        ]
 
-    def load_position(self, name: str) -> int:
-        """The relay's checkpoint, 0 before its first run."""
+    def load_position(self, name: str) -> OutboxCursor:
+        """The relay's checkpoint, the start before its first run.
+
+        A checkpoint written before the ledger recorded transaction ids is a bare position and
+        reads as (0, position); events that existed then carry tx_id 0, so nothing is lost.
+        """
         stored = self.ledger.get_checkpoint(f"relay:{name}")
-        return int(stored) if stored else 0
+        return OutboxCursor.parse(stored) if stored else OutboxCursor()
 
-    def save_position(self, name: str, position: int) -> None:
-        """Store the relay's checkpoint."""
-        self.ledger.set_checkpoint(f"relay:{name}", str(position))
+    def save_position(self, name: str, cursor: OutboxCursor) -> None:
+        """Store the relay's checkpoint as `<tx_id>:<position>`."""
+        self.ledger.set_checkpoint(f"relay:{name}", str(cursor))
 
 
 __all__ = ["LedgerOutbox", "bus_message", "cloudevent_json"]

@@ -131,6 +131,7 @@ class SqlLedger:
 
     get_event = _in_read(SqlSession.get_event)
     events_after = _in_read(SqlSession.events_after)
+    committed_events_after = _in_read(SqlSession.committed_events_after)
     count_events = _in_read(SqlSession.count_events)
     is_processed = _in_read(SqlSession.is_processed)
     get_delivery = _in_read(SqlSession.get_delivery)

@@ -12,7 +12,7 @@ back until `until` without the wait counting as an attempt (the claim counted on
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +27,17 @@ from syncline.ledger.queue import (
     _held_by,
     delivery_from_row,
 )
-from syncline.ledger.records import ClaimedDelivery, DeliveryStatus, Lease, StepRecord, StoredEvent
-from syncline.ledger.schema import deliveries, events, steps
+from syncline.ledger.records import (
+    BusinessKeys,
+    ClaimedDelivery,
+    DeliveryStatus,
+    ExternalKey,
+    Lease,
+    StepOutcome,
+    StepRecord,
+    StoredEvent,
+)
+from syncline.ledger.schema import deliveries, events, steps, transaction_keys, transactions
 from syncline.ledger.types import UtcDateTime
 
 CHUNK = 200
@@ -134,6 +143,8 @@ class TransactionStart:
     flow_version: int
     correlation_id: str | None = None
     state: str = "running"
+    keys: BusinessKeys = field(default_factory=BusinessKeys)
+    external: tuple[ExternalKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,10 +189,28 @@ class BatchOperations(QueueOperations):
             source = _unnest(_START_COLUMNS)
             sql = f"INSERT INTO transactions ({columns}) SELECT * FROM {source} ON CONFLICT (id) DO NOTHING"
             self.conn.exec_driver_sql(sql, _columns_of(params, len(_START_COLUMNS)))
+        else:
+            for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
+                sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
+                self.conn.exec_driver_sql(sql, tuple(flat))
+        self._index_starts(starts)
+
+    def _index_starts(self, starts: Sequence[TransactionStart]) -> None:
+        """Business keys and external ids read from the starting event, so people can search by them."""
+        for start in starts:
+            columns = start.keys.as_columns()
+            if columns:
+                self.conn.execute(update(transactions).where(transactions.c.id == start.id).values(**columns))
+        self._insert_keys(
+            [(start.id, key.system, key.key_type, key.value) for start in starts for key in start.external]
+        )
+
+    def _insert_keys(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        unique = list(dict.fromkeys(rows))
+        if not unique:
             return
-        for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
-            sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
-            self.conn.exec_driver_sql(sql, tuple(flat))
+        values = [{"transaction_id": t, "system": s, "key_type": k, "value": v} for t, s, k, v in unique]
+        self.conn.execute(self.flavor.insert(transaction_keys).values(values).on_conflict_do_nothing())
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
@@ -196,6 +225,13 @@ class BatchOperations(QueueOperations):
         # The hottest statement of the engine (one row per saga step), so it goes to the driver
         # directly: SQLAlchemy's per-value bind processing cost more than the database.
         params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
+        self._insert_keys(
+            [
+                (r.transaction_id, r.target_system or "unknown", r.name[:50], r.external_id)
+                for r in records
+                if r.external_id and len(r.external_id) <= 200 and r.outcome == StepOutcome.SUCCEEDED
+            ]
+        )
         if self._postgres:
             sql = (
                 f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) SELECT * FROM {_unnest(_STEP_COLUMNS)} "

@@ -21,18 +21,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, tuple_
 
 from syncline.ledger.records import (
     AppendedEvent,
     AppendResult,
     DeliveryStatus,
     NewEvent,
+    OutboxCursor,
     StoredEvent,
 )
 from syncline.ledger.schema import deliveries, events, ordering_keys, processed
 from syncline.ledger.session_base import SessionBase
-from syncline.ledger.types import require_aware
+from syncline.ledger.types import TransactionId, require_aware
 
 Consumers = Sequence[str] | Callable[[NewEvent], Sequence[str]]
 
@@ -55,6 +56,7 @@ def event_from_row(row: Mapping[Any, Any]) -> StoredEvent:
         priority=row["priority"],
         attributes=row["attributes"],
         recorded_at=row["recorded_at"],
+        tx_id=row["tx_id"],
     )
 
 
@@ -201,9 +203,33 @@ class OutboxOperations(SessionBase):
         """Events with a global position above `position`, oldest first.
 
         On PostgreSQL positions are handed out before commit, so a reader polling by position can
-        see 11 before 10 commits; a reader that must not miss events should be a delivery consumer.
+        see 11 before 10 commits; a reader that must not miss events uses `committed_events_after`
+        (or is a delivery consumer).
         """
         query = select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
+        return [event_from_row(row) for row in self.conn.execute(query).mappings()]
+
+    def committed_events_after(self, cursor: OutboxCursor, limit: int = 100) -> list[StoredEvent]:
+        """Events after `cursor` in commit-safe order, none of which a later commit can precede.
+
+        PostgreSQL: only events whose transaction id is below `pg_snapshot_xmin` of the current
+        snapshot (every such transaction has committed or rolled back), in (tx_id, position) order.
+        An event of a transaction still running is not skipped: its tx_id is above the horizon now
+        and above the cursor later. SQLite: commits are serialised, so plain position order.
+        """
+        if self.flavor.name != "postgresql":
+            return self.events_after(cursor.position, limit)
+        horizon = func.pg_snapshot_xmin(func.pg_current_snapshot())
+        query = (
+            select(events)
+            .where(events.c.tx_id < horizon)
+            .where(
+                tuple_(events.c.tx_id, events.c.position)
+                > tuple_(literal(cursor.tx_id, TransactionId), literal(cursor.position))
+            )
+            .order_by(events.c.tx_id, events.c.position)
+            .limit(limit)
+        )
         return [event_from_row(row) for row in self.conn.execute(query).mappings()]
 
     def count_events(self) -> int:

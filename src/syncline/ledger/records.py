@@ -118,6 +118,44 @@ class StoredEvent:
     priority: int
     attributes: Mapping[str, Any]
     recorded_at: datetime
+    #: Id of the inserting transaction on PostgreSQL (0 for rows older than migration 0005);
+    #: None on SQLite, where commit order is position order.
+    tx_id: int | None = None
+
+
+@dataclass(frozen=True, order=True)
+class OutboxCursor:
+    """A place in the outbox's commit order: (inserting transaction id, position).
+
+    On PostgreSQL a transaction that took position 10 can commit after one that took 11, so
+    position alone is not a safe place to resume from; every event of a transaction below the
+    snapshot's xmin is visible, so (tx_id, position) order read below that horizon never skips.
+    On SQLite tx_id is always 0 and the cursor is the plain position.
+    """
+
+    tx_id: int = 0
+    position: int = 0
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> OutboxCursor:
+        """The cursor just at `event` (reading after it continues with the next one)."""
+        return cls(event.tx_id or 0, event.position)
+
+    @classmethod
+    def parse(cls, stored: str) -> OutboxCursor:
+        """Read a stored checkpoint: `"<tx_id>:<position>"`, or a bare position (the old format)."""
+        try:
+            if ":" in stored:
+                tx_id, position = stored.split(":", 1)
+                return cls(int(tx_id), int(position))
+            return cls(0, int(stored))
+        except ValueError:
+            raise ValueError(
+                f"outbox checkpoint {stored!r} is neither '<tx_id>:<position>' nor a position"
+            ) from None
+
+    def __str__(self) -> str:
+        return f"{self.tx_id}:{self.position}"
 
 
 @dataclass(frozen=True)
@@ -343,6 +381,7 @@ __all__ = [
     "ExternalKey",
     "Lease",
     "NewEvent",
+    "OutboxCursor",
     "StepOutcome",
     "StepRecord",
     "StoredEvent",

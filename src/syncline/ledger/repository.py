@@ -28,6 +28,7 @@ from syncline.ledger.records import (
     ExternalKey,
     Lease,
     NewEvent,
+    OutboxCursor,
     StepRecord,
     StoredEvent,
     TokenRole,
@@ -52,6 +53,10 @@ class LedgerSession(Protocol):
 
     def events_after(self, position: int, limit: int = 100) -> list[StoredEvent]:
         """Events with a global position above `position`, oldest first."""
+        ...
+
+    def committed_events_after(self, cursor: OutboxCursor, limit: int = 100) -> list[StoredEvent]:
+        """Events after `cursor` that no still-running transaction can precede, in cursor order."""
         ...
 
     def count_events(self) -> int:

@@ -34,7 +34,7 @@ from syncline.ledger.records import (
     ExceptionStatus,
     TokenRole,
 )
-from syncline.ledger.types import BigId, JsonDocument, UtcDateTime
+from syncline.ledger.types import BigId, JsonDocument, TransactionId, UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -81,9 +81,13 @@ events = Table(
     Column("priority", Integer, nullable=False, server_default=text("0")),
     Column("attributes", JsonDocument, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+    # PostgreSQL: DEFAULT pg_current_xact_id() (set by migration 0005, not expressible per dialect
+    # here), so the relay can read only events of finished transactions; NULL on SQLite.
+    Column("tx_id", TransactionId),
     UniqueConstraint("event_id"),
     UniqueConstraint("ordering_key", "key_seq"),
     Index(None, "correlation_id"),
+    Index(None, "tx_id", "position"),
     comment="Outbox: every canonical event, in global (position) and per-key (key_seq) order.",
 )
 

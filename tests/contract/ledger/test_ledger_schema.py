@@ -19,7 +19,7 @@ from syncline.ledger.migrate import stamp, upgrade
 from syncline.ledger.schema import metadata
 from syncline.settings import DatabaseSettings, Settings
 
-OLDER = "0002"
+OLDER = "0004"
 
 
 def test_migrations_build_the_schema_the_code_describes(ledger: SqlLedger) -> None:

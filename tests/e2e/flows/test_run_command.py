@@ -16,6 +16,7 @@ from flows_kit import Hands, unique
 from syncline.commands.run import build_http_app, serve_runtime
 from syncline.errors import ConfigurationError
 from syncline.flows import SyncMode
+from syncline.ledger import open_ledger
 from syncline.runtime import Runtime
 from syncline.runtime.configured import flow_settings, load_connections, runtime_settings
 from syncline.settings import Settings
@@ -37,12 +38,23 @@ async def test_run_once_feeds_salesforce_changes_through_the_flows(
     info: dict[str, Any], hands: Hands, tmp_path: Path
 ) -> None:
     key = unique("run")
-    hands.create_account(key, f"Run Once {key[-8:]} Inc.", website=f"https://www.{key}.example")
-    counters = await serve_runtime(_settings(tmp_path, info), once=True, console=False)
+    sf_id = hands.create_account(key, f"Run Once {key[-8:]} Inc.", website=f"https://www.{key}.example")
+    settings = _settings(tmp_path, info)
+    counters = await serve_runtime(settings, once=True, console=False)
     assert counters["flows"]["customer"]["completed"] >= 1
     account = hands.account(key)
     assert account["Sync_Status__c"] == "Synced"
     assert account["ERP_Customer_Id__c"]
+    # The operators' search finds the transaction by the Salesforce id and by the ERP's id.
+    ledger = open_ledger(settings.database.url)
+    try:
+        with ledger.read() as session:
+            by_account = {t.flow for t in session.search_transactions(sf_id)}
+            by_erp = {t.flow for t in session.search_transactions(account["ERP_Customer_Id__c"])}
+    finally:
+        ledger.close()
+    assert "customer" in by_account
+    assert "customer" in by_erp
 
 
 async def test_http_app_serves_webhooks_sync_and_ingest(info: dict[str, Any], tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import nats
 import pytest
@@ -19,7 +18,7 @@ from syncline.engine.intake import Intake
 from syncline.engine.outbox import LedgerOutbox
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.relay import OutboxRelay
-from syncline.ledger import SqlLedger
+from syncline.ledger import OutboxCursor, SqlLedger
 from syncline.logs import configure_logging
 
 NATS_URL = "nats://127.0.0.1:4222"
@@ -44,12 +43,12 @@ async def test_relay_publishes_each_event_once_even_when_it_republishes(
 ) -> None:
     events = [order_event(f"ord-{n}", 1) for n in range(5)]
     Intake(sqlite_ledger, FlowRegistry()).accept(events)
-    outbox = LedgerOutbox(sqlite_ledger, gap_grace=timedelta(0))
+    outbox = LedgerOutbox(sqlite_ledger)
     relay = OutboxRelay(outbox, jetstream, name="nats-test", batch_size=3)
     first = await relay.run_once()
     assert (first.published, first.duplicates, first.position) == (3, 0, 3)
     # Simulate a crash after publishing but before the checkpoint moved: go back to 0.
-    outbox.save_position("nats-test", 0)
+    outbox.save_position("nats-test", OutboxCursor())
     again = await relay.run_once()
     assert (again.published, again.duplicates) == (0, 3)
     rest = await relay.run_once()
@@ -71,17 +70,24 @@ async def test_relay_publishes_each_event_once_even_when_it_republishes(
     assert messages[0].headers["traceparent"] == received[0]["traceparent"]
 
 
-async def test_relay_stops_at_a_fresh_gap_and_passes_it_after_the_grace(sqlite_ledger: SqlLedger) -> None:
+async def test_relay_on_sqlite_passes_a_gap_at_once(sqlite_ledger: SqlLedger) -> None:
+    # SQLite serialises commits, so a gap in positions is always permanent (a rolled-back insert).
     Intake(sqlite_ledger, FlowRegistry()).accept([order_event("ord-1", 1)])
     Intake(sqlite_ledger, FlowRegistry()).accept([order_event("ord-1", 1)])  # duplicate: no new position
     Intake(sqlite_ledger, FlowRegistry()).accept([order_event("ord-2", 1)])
     with sqlite_ledger.transaction() as session:  # make a hole at position 2, as a rolled-back insert would
         session.conn.exec_driver_sql("UPDATE events SET position = 3 WHERE position = 2")
-    bus = InProcessBus()
-    strict = OutboxRelay(LedgerOutbox(sqlite_ledger, gap_grace=timedelta(hours=1)), bus, name="r")
-    assert (await strict.run_once()).position == 1
-    relaxed = OutboxRelay(LedgerOutbox(sqlite_ledger, gap_grace=timedelta(0)), bus, name="r")
-    assert (await relaxed.run_once()).position == 3
+    relay = OutboxRelay(LedgerOutbox(sqlite_ledger), InProcessBus(), name="r")
+    done = await relay.run_once()
+    assert (done.published, done.cursor) == (2, OutboxCursor(0, 3))
+    assert sqlite_ledger.get_checkpoint("relay:r") == "0:3"
+
+
+async def test_a_checkpoint_in_the_old_bare_position_format_is_still_read(sqlite_ledger: SqlLedger) -> None:
+    Intake(sqlite_ledger, FlowRegistry()).accept([order_event(f"ord-{n}", 1) for n in range(3)])
+    sqlite_ledger.set_checkpoint("relay:r", "2")  # written by a relay before checkpoints were pairs
+    done = await OutboxRelay(LedgerOutbox(sqlite_ledger), InProcessBus(), name="r").run_once()
+    assert (done.published, done.position) == (1, 3)
 
 
 @pytest.mark.nats
