@@ -54,6 +54,7 @@ class ExceptionFlows:
             message=raised.message,
             crm_object=crm_object,
             record_key=key,
+            flow=raised.flow,
         )
         try:
             await self.deps.crm.raise_exception(record)

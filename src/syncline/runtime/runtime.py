@@ -47,6 +47,7 @@ from syncline.contracts import EventEnvelope, SyncExceptionResolved, new_event
 from syncline.contracts.exceptions import Resolution
 from syncline.engine import (
     AcceptResult,
+    DeadLetterFilter,
     FlowRegistry,
     IncomingEvent,
     Intake,
@@ -333,6 +334,40 @@ class Runtime:
     ) -> None:
         """Resolve a held transaction: close the task, replay (or skip) it, and tell the CRM."""
         task, _ = self.operations.resolve_exception(exception_id, actor=actor, reason=reason, retry=retry)
+        self._announce_resolved(exception_id, task, reason=reason, actor=actor, retry=retry)
+
+    def decide_review(
+        self,
+        item_id: str,
+        *,
+        candidate_system_id: str | None = None,
+        actor: str = "data_steward",
+        replace_existing: bool = False,
+    ) -> str:
+        """A data steward decides an identity review: link the record to a candidate (or make it a new
+        identity when `candidate_system_id` is None), then replay the transaction the review held and
+        close its CRM record. The review item is the hold's task (one problem, one task), so deciding
+        it is resolving the exception; returns the canonical id."""
+        if candidate_system_id is None:
+            canonical = self.reviews.create_new(item_id, actor=actor)
+        else:
+            canonical = self.reviews.accept_candidate(
+                item_id, candidate_system_id, actor=actor, replace_existing=replace_existing
+            )
+        with self.ledger.read() as session:
+            task = session.get_exception(item_id)
+        assert task is not None  # the queue just resolved it
+        note = f"review decided: {canonical}"
+        if task.transaction_id is not None:
+            selection = DeadLetterFilter(transaction_id=task.transaction_id)
+            self.operations.replay(selection, actor=actor, reason=f"review {item_id}: {note}")
+        self._announce_resolved(item_id, task, reason=note, actor=actor, retry=True)
+        return canonical
+
+    def _announce_resolved(
+        self, exception_id: str, task: Any, *, reason: str, actor: str, retry: bool
+    ) -> None:
+        """`sync.exception.resolved`, which closes the CRM's exception record."""
         data = SyncExceptionResolved(
             exception_id=exception_id,
             transaction_id=task.transaction_id or exception_id,
