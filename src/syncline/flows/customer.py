@@ -163,7 +163,11 @@ class CustomerFlow:
         customer = payload(context, Customer)
         erp_id = _required(context, "erp_decision")
         billing_id = _required(context, "billing_customer")
-        owned = {"erp_customer_id": erp_id, "lifecycle": CustomerLifecycle.ACTIVE.value}
+        owned = {
+            **await self.deps.erp.customer_owned_fields(erp_id),
+            "erp_customer_id": erp_id,
+            "lifecycle": CustomerLifecycle.ACTIVE.value,
+        }
         prepared = self.deps.gate.prepare_write(
             "customer", CRM, customer.id, owned, origin_system=ERP, write_id=context.idempotency_key
         )

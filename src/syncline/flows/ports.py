@@ -110,6 +110,11 @@ class ErpPort(Protocol):
         """The approval state of the customer requested under `customer_id`."""
         ...
 
+    async def customer_owned_fields(self, erp_id: str) -> Mapping[str, object]:
+        """The ERP-owned fields of an approved customer, canonical names (`payment_terms`,
+        `credit_limit`, `tax_registrations`, `tax_status`): what the approver decided."""
+        ...
+
     async def create_sales_order(self, order: Order, customer_erp_id: str) -> ErpOrderAck:
         """Create or update the sales order (idempotent by the order's id)."""
         ...
