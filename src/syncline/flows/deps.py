@@ -8,7 +8,8 @@ helpers here run it in a thread so a saga never blocks the worker's event loop o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -70,6 +71,9 @@ class FlowDeps:
     reviews: ReviewQueue
     gate: Gatekeeper
     settings: FlowSettings = field(default_factory=FlowSettings)
+    identity_lock: Callable[[], AbstractAsyncContextManager[object]] | None = None
+    """A lock shared by every worker process (PostgreSQL: an advisory lock), held around identity
+    resolution and the ERP create request; None when one process runs the flows (SQLite)."""
 
     async def system_id(self, entity: str, canonical_id: str, system: str) -> str | None:
         """The system's id of a canonical entity, if linked."""

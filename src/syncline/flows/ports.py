@@ -98,8 +98,8 @@ class CrmPort(Protocol):
 class ErpPort(Protocol):
     """The ERP (NetSuite): customer requests and approval, sales orders, the item master."""
 
-    async def customer_directory(self) -> Sequence[CustomerRecord]:
-        """Every ERP customer as identity resolution compares them."""
+    async def customer_directory(self, *, fresh: bool = False) -> Sequence[CustomerRecord]:
+        """Every ERP customer as identity resolution compares them (`fresh`: not from a cache)."""
         ...
 
     async def request_customer(self, customer: Customer) -> str:

@@ -35,10 +35,11 @@ class NetSuiteErp:
         self.directory_ttl_s = directory_ttl_s
         self._directory: tuple[float, list[CustomerRecord]] | None = None
 
-    async def customer_directory(self) -> Sequence[CustomerRecord]:
+    async def customer_directory(self, *, fresh: bool = False) -> Sequence[CustomerRecord]:
         """Every NetSuite customer with its name, web site and VAT number."""
         now = time.monotonic()
-        if self._directory is not None and now - self._directory[0] < self.directory_ttl_s:
+        cached = self._directory is not None and now - self._directory[0] < self.directory_ttl_s
+        if cached and not fresh and self._directory is not None:
             return self._directory[1]
         rows = await self.client.suiteql_all("SELECT id, companyname, url, vatregnumber FROM customer")
         records = [

@@ -52,6 +52,7 @@ from syncline.engine import (
     IncomingEvent,
     Intake,
     Operations,
+    PostgresSemaphore,
     RetryPolicy,
     Worker,
     WorkerConfig,
@@ -78,6 +79,8 @@ from syncline.runtime.state import IntakeEvents, LedgerCatalogState
 
 GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
 """Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
+IDENTITY_LOCK = "syncline.customer_identity"
+"""Name of the database-wide lock flow 1 resolves identities under (one slot)."""
 BUSY = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
 
 
@@ -100,6 +103,15 @@ class RuntimeSettings:
     )
     """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
     the default legal entity is the sandbox ERP's US subsidiary — set your own."""
+
+
+def libpq_conninfo(database_url: str) -> str | None:
+    """The libpq URL of a PostgreSQL ledger URL (`postgresql+psycopg://` -> `postgresql://`);
+    None for any other database (SQLite runs one process: no shared lock is needed)."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return None
+    return f"postgresql://{rest}"
 
 
 @dataclass
@@ -135,6 +147,11 @@ class Runtime:
         self.intake = Intake(ledger, self.registry)
         self.xref = XrefRegistry(ledger)
         self.reviews = ReviewQueue(ledger)
+        conninfo = libpq_conninfo(settings.database_url)
+        # Every worker process resolves identities under one database-wide advisory lock.
+        self.identity_semaphore = (
+            PostgresSemaphore(conninfo, IDENTITY_LOCK, 1) if conninfo is not None else None
+        )
         self.gate = Gatekeeper.build(
             integration_users={"salesforce": str(info["salesforce"].get("integration_user_id") or "")}
         )
@@ -148,6 +165,7 @@ class Runtime:
             reviews=self.reviews,
             gate=self.gate,
             settings=settings.flows,
+            identity_lock=self.identity_semaphore.slot if self.identity_semaphore is not None else None,
         )
         for flow in build_flows(self.deps):
             self.registry.register(flow)
@@ -173,15 +191,19 @@ class Runtime:
 
     # --- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    async def start(cls, settings: RuntimeSettings, sandbox_info: dict[str, Any]) -> Runtime:
-        """Open (or create) the ledger, build the connectors from the info document, start the worker."""
+    async def start(
+        cls, settings: RuntimeSettings, sandbox_info: dict[str, Any], *, run_worker: bool = True
+    ) -> Runtime:
+        """Open (or create) the ledger, build the connectors from the info document, start the worker
+        (`run_worker=False`: feed and observe only, while `syncline worker`-like processes run the flows)."""
         ledger = open_ledger(settings.database_url, create_if_empty=True)
         info = sandbox_info
         salesforce = SalesforceClient(SalesforceConfig.from_sandbox_info(info))
         netsuite = NetSuiteClient(NetSuiteConfig.from_sandbox_info(info))
         stripe_client = build_stripe_client(StripeSettings.from_sandbox_info(info))
         runtime = cls(settings, ledger, _Clients(salesforce, netsuite, stripe_client), info)
-        runtime._task = asyncio.create_task(runtime.worker.run(runtime._stop))
+        if run_worker:
+            runtime._task = asyncio.create_task(runtime.worker.run(runtime._stop))
         return runtime
 
     async def close(self) -> None:
@@ -192,6 +214,8 @@ class Runtime:
                 await self._task
         await self.clients.salesforce.aclose()
         await self.clients.netsuite.aclose()
+        if self.identity_semaphore is not None:
+            await self.identity_semaphore.close()
         with contextlib.suppress(Exception):
             await self.clients.stripe._requestor._client.close_async()
         self.ledger.close()
