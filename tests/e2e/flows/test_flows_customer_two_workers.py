@@ -49,10 +49,9 @@ async def feeder(info: dict[str, Any], postgres_url: str) -> AsyncIterator[Runti
 def two_workers(info: dict[str, Any], postgres_url: str, feeder: Runtime, tmp_path: Path) -> Iterator[None]:
     info_file = tmp_path / "info.json"
     info_file.write_text(json.dumps(info, default=str))
-    stop = tmp_path / "stop"
     readies = [tmp_path / f"ready-{n}" for n in range(2)]
     command = [sys.executable, str(WORKER), str(info_file), postgres_url]
-    children = [subprocess.Popen([*command, str(ready), str(stop)]) for ready in readies]
+    children = [subprocess.Popen([*command, str(ready)]) for ready in readies]
     try:
         deadline = time.monotonic() + 60
         while not all(ready.exists() for ready in readies):
@@ -61,7 +60,8 @@ def two_workers(info: dict[str, Any], postgres_url: str, feeder: Runtime, tmp_pa
             time.sleep(0.05)
         yield
     finally:
-        stop.write_text("stop")
+        for child in children:
+            child.terminate()
         for child in children:
             try:
                 child.wait(timeout=30)
