@@ -28,6 +28,7 @@ from syncline.flows.invoice_status import (
 )
 from syncline.flows.order_booking import ORDER_BOOKED, OrderBookingFlow, order_booking_flow, subscription_for
 from syncline.flows.ports import (
+    AuditPort,
     BillingPort,
     BillingSubscriptionAck,
     CatalogState,
@@ -77,6 +78,7 @@ __all__ = [
     "PRODUCT_PUBLISHED",
     "SUBSCRIPTION_AMENDED",
     "AmendmentFlow",
+    "AuditPort",
     "BillingPort",
     "BillingSubscriptionAck",
     "CatalogFlow",

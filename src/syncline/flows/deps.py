@@ -18,7 +18,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from syncline.engine import StepContext
-from syncline.flows.ports import BillingPort, CatalogState, CrmPort, ErpPort, EventPort
+from syncline.flows.ports import AuditPort, BillingPort, CatalogState, CrmPort, ErpPort, EventPort
 from syncline.governance import Gatekeeper
 from syncline.mdm import ReviewQueue, XrefRegistry
 
@@ -74,6 +74,8 @@ class FlowDeps:
     identity_lock: Callable[[], AbstractAsyncContextManager[object]] | None = None
     """A lock shared by every worker process (PostgreSQL: an advisory lock), held around identity
     resolution and the ERP create request; None when one process runs the flows (SQLite)."""
+    audit: AuditPort | None = None
+    """Where writes governance refused are recorded (None: only the log says so)."""
 
     async def system_id(self, entity: str, canonical_id: str, system: str) -> str | None:
         """The system's id of a canonical entity, if linked."""

@@ -186,6 +186,16 @@ class EventPort(Protocol):
         ...
 
 
+class AuditPort(Protocol):
+    """The ledger's append-only audit trail, for what a flow decided not to do (and why)."""
+
+    async def record(
+        self, action: str, object_type: str, object_id: str, *, reason: str, details: Mapping[str, object]
+    ) -> None:
+        """Append one audit record (actor: syncline)."""
+        ...
+
+
 class CatalogState(Protocol):
     """Which pricing version is current per price book, and which were published before."""
 
@@ -203,6 +213,7 @@ class CatalogState(Protocol):
 
 
 __all__ = [
+    "AuditPort",
     "BillingPort",
     "BillingSubscriptionAck",
     "CatalogState",

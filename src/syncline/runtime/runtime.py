@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from syncline.connectors.netsuite import NetSuiteClient, NetSuiteConfig
+from syncline.connectors.netsuite.source import Checkpoint as NetSuiteCheckpoint
+from syncline.connectors.netsuite.source import RecordChange, fetch_changes
 from syncline.connectors.salesforce import (
     CdcCheckpoint,
     CdcSource,
@@ -60,6 +62,8 @@ from syncline.engine import (
 from syncline.flows import (
     EXCEPTION_RESOLVED,
     FLOW_NAMES,
+    INVOICE_POSTED,
+    PAYMENT_APPLIED,
     PRICE_PUBLISHED,
     PRODUCT_PUBLISHED,
     CatalogWindow,
@@ -75,7 +79,7 @@ from syncline.runtime.billing import StripeBilling
 from syncline.runtime.counters import ApiCallCounter, RuntimeCounters, count_from_ledger
 from syncline.runtime.crm import SalesforceCrm
 from syncline.runtime.erp import NetSuiteErp
-from syncline.runtime.state import IntakeEvents, LedgerCatalogState
+from syncline.runtime.state import IntakeEvents, LedgerAudit, LedgerCatalogState
 
 GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
 """Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
@@ -103,6 +107,9 @@ class RuntimeSettings:
     )
     """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
     the default legal entity is the sandbox ERP's US subsidiary — set your own."""
+    ownership_file: Path | str | None = None
+    """Your ownership.yaml (None: the shipped defaults). E.g. `invoice.owner: erp` makes the ERP's
+    invoices and payments, not billing's, the ones the CRM shows."""
 
 
 def libpq_conninfo(database_url: str) -> str | None:
@@ -153,7 +160,8 @@ class Runtime:
             PostgresSemaphore(conninfo, IDENTITY_LOCK, 1) if conninfo is not None else None
         )
         self.gate = Gatekeeper.build(
-            integration_users={"salesforce": str(info["salesforce"].get("integration_user_id") or "")}
+            ownership_file=settings.ownership_file,
+            integration_users={"salesforce": str(info["salesforce"].get("integration_user_id") or "")},
         )
         self.deps = FlowDeps(
             crm=self.crm,
@@ -165,6 +173,7 @@ class Runtime:
             reviews=self.reviews,
             gate=self.gate,
             settings=settings.flows,
+            audit=LedgerAudit(ledger),
             identity_lock=self.identity_semaphore.slot if self.identity_semaphore is not None else None,
         )
         for flow in build_flows(self.deps):
@@ -182,6 +191,7 @@ class Runtime:
         self._task: asyncio.Task[None] | None = None
         self._cdc_checkpoint: CdcCheckpoint | None = None
         self._stripe_checkpoint = EventCheckpoint(0)
+        self._netsuite_checkpoint = NetSuiteCheckpoint()
         self.sf_intake = SalesforceIntake(
             clients.salesforce, IntakeContext(defaults=settings.mapping_defaults)
         )
@@ -277,6 +287,60 @@ class Runtime:
             self._stripe_checkpoint = checkpoint
         return result
 
+    async def poll_netsuite(self, *, max_pages: int = 20) -> AcceptResult:
+        """Read the ERP's transaction change feed (SuiteQL): invoices become `invoice.posted`, customer
+        payments `payment.applied`, with source netsuite (flow 5 lets them through only when the ERP
+        owns invoices). Ids derive from (record, modification second, status): a re-read is a no-op."""
+        accepted: list[str] = []
+        duplicates: list[str] = []
+        for _ in range(max_pages):
+            changes, checkpoint = await fetch_changes(
+                self.clients.netsuite, "transaction", self._netsuite_checkpoint
+            )
+            events = [event for change in changes for event in await self._erp_event(change)]
+            if events:
+                outcome = await self.ingest(events)
+                accepted += outcome.accepted
+                duplicates += outcome.duplicates
+            self._netsuite_checkpoint = checkpoint
+            if not changes:
+                break
+        return AcceptResult(tuple(accepted), tuple(duplicates))
+
+    async def _erp_event(self, change: RecordChange) -> list[EventEnvelope]:
+        if change.record_type == "CustInvc":
+            return [await self._erp_invoice_event(change.internal_id, change)]
+        if change.record_type == "CustPymt":
+            payment = await self.erp.source.get_payment(change.internal_id)
+            event = new_event(
+                PAYMENT_APPLIED,
+                subject=payment.id,
+                data=payment,
+                source_system="netsuite",
+                record_id=f"payment/{change.internal_id}",
+                change_marker=f"{change.change_marker}:{payment.status.value}",
+            )
+            # Applying a payment settles invoices without NetSuite touching their modification
+            # date: re-read each one it applies to, so the CRM sees the invoice paid.
+            settled = [await self._erp_invoice_event(doc, change) for doc in await self._applied_docs(change)]
+            return [event, *settled]
+        return []
+
+    async def _applied_docs(self, change: RecordChange) -> list[str]:
+        record = await self.clients.netsuite.get_record("customerPayment", change.internal_id, expand=True)
+        return [str(line["doc"]["id"]) for line in (record.get("apply") or {}).get("items", [])]
+
+    async def _erp_invoice_event(self, internal_id: str, change: RecordChange) -> EventEnvelope:
+        invoice = await self.erp.source.get_invoice(internal_id)
+        return new_event(
+            INVOICE_POSTED,
+            subject=invoice.id,
+            data=invoice,
+            source_system="netsuite",
+            record_id=f"invoice/{internal_id}",
+            change_marker=f"{change.change_marker}:{invoice.status.value}",
+        )  # sales orders are ours; other transactions are not flow 5's business
+
     async def release_catalog(self, version: str, *, now: datetime | None = None) -> AcceptResult | None:
         """A scheduled catalog release: inside the window, publish the item master and its prices as
         `product.published` / `price.published` events (deterministic ids: a repeat is a no-op)."""
@@ -324,6 +388,7 @@ class Runtime:
             fed["salesforce"] = len((await self.poll_salesforce()).accepted)
         if modes.get("invoice_status") is SyncMode.NEAR_REAL_TIME:
             fed["stripe"] = len((await self.poll_stripe()).accepted)
+            fed["netsuite"] = len((await self.poll_netsuite()).accepted)
         if catalog_version is not None and modes.get("catalog") is SyncMode.SCHEDULED:
             released = await self.release_catalog(catalog_version, now=now)
             fed["catalog"] = len(released.accepted) if released is not None else 0
