@@ -47,6 +47,9 @@ class FlowSettings:
     customer_wait_poll: timedelta = timedelta(seconds=30)
     tax_regions: frozenset[str] = frozenset({"US", "CA", "GB", "DE", "FR", "NL", "IE", "AU"})
     price_book: str = "Standard Price Book"
+    default_legal_entity: str | None = None
+    """Legal entity of a booking from a quote (a quote names none); the runtime fills in its mapping
+    default when this is None."""
     modes: Mapping[str, SyncMode] = field(
         default_factory=lambda: {
             "customer": SyncMode.NEAR_REAL_TIME,

@@ -26,6 +26,7 @@ _CRM_OBJECT: dict[EntityType, CrmObject] = {
     EntityType.ORDER: "order",
     EntityType.SUBSCRIPTION: "order",  # a subscription's canonical id is its order's
     EntityType.PRODUCT: "product",
+    EntityType.QUOTE: "quote",
 }
 
 

@@ -16,8 +16,9 @@ from typing import Literal, Protocol
 from syncline.contracts import Customer, EventEnvelope, Order, Price, Product, Subscription, SubscriptionItem
 from syncline.mdm import CustomerRecord
 
-CrmObject = Literal["customer", "order", "product"]
-"""Which CRM record a write-back or an exception is attached to (Account, Order, Product2)."""
+CrmObject = Literal["customer", "order", "product", "quote", "opportunity"]
+"""Which CRM record a write-back or an exception is attached to (Account, Order, Product2, Quote,
+Opportunity)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -172,7 +173,7 @@ class Runtime:
             xref=self.xref,
             reviews=self.reviews,
             gate=self.gate,
-            settings=settings.flows,
+            settings=_with_legal_entity(settings),
             audit=LedgerAudit(ledger),
             identity_lock=self.identity_semaphore.slot if self.identity_semaphore is not None else None,
         )
@@ -483,6 +484,14 @@ class Runtime:
     def write_counters(self, path: Path) -> None:
         """The counters as JSON (for reports)."""
         path.write_text(json.dumps(self.counters().as_dict(), indent=2, default=str))
+
+
+def _with_legal_entity(settings: RuntimeSettings) -> FlowSettings:
+    """The flows' settings, with the mapping default legal entity for quotes when none is set."""
+    flows = settings.flows
+    if flows.default_legal_entity is None and settings.mapping_defaults.legal_entity:
+        return dataclasses.replace(flows, default_legal_entity=settings.mapping_defaults.legal_entity)
+    return flows
 
 
 def _all(session: Any, status: DeliveryStatus) -> list[Any]:

@@ -79,8 +79,10 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         "Status",
         "OpportunityId",
         "AccountId",
+        f"Account.{EXTERNAL_ID}",
         "ExpirationDate",
         "SystemModstamp",
+        EXTERNAL_ID,
     ],
     "Order": [
         "Id",
