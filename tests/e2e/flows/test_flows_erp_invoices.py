@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_FLOWS
 from flows_kit import Hands, activate_customer, order_event, unique
 
 from syncline.contracts import BillingFrequency, Invoice, InvoiceLine, InvoiceStatus, Money, new_event
+from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
 
+FAST_FLOWS = FlowSettings(
+    approval_timeout=timedelta(seconds=30),
+    approval_poll=timedelta(milliseconds=100),
+    customer_wait_timeout=timedelta(seconds=30),
+    customer_wait_poll=timedelta(milliseconds=100),
+)
 MONTHLY, ONE_TIME = BillingFrequency.MONTHLY, BillingFrequency.ONE_TIME
 BILLING_BLOCK = "    owner: billing\n    sync: read_only\n    receivers: [salesforce, erp]\n"
 ERP_BLOCK = "    owner: erp\n    sync: read_only\n    receivers: [salesforce, billing]\n"
