@@ -4,7 +4,9 @@ name on the CRM's `Sync_Exception__c`, and a steward's decision closing all thre
 from __future__ import annotations
 
 from flows_kit import Hands, customer_event, unique
+from typer.testing import CliRunner
 
+from syncline.cli import app as cli_app
 from syncline.ledger import ExceptionStatus
 from syncline.runtime import Runtime
 
@@ -63,3 +65,31 @@ async def test_every_held_flow_names_itself_on_the_crm_exception(runtime: Runtim
         f"SELECT Flow__c, Reason_Code__c FROM Sync_Exception__c WHERE Record_Id__c = '{key}'"
     )
     assert (shown["Flow__c"], shown["Reason_Code__c"]) == ("customer", "CUSTOMER_REJECTED")
+
+
+async def test_a_steward_deciding_on_the_command_line_replays_the_held_customer(
+    runtime: Runtime, hands: Hands
+) -> None:
+    first, second = unique("cli"), unique("cli")
+    domain = f"{first}.example"
+    name = f"Console Twins {first[-8:]} Inc."
+    ids = [hands.create_account(k, name, website=f"https://{domain}") for k in (first, second)]
+    await runtime.ingest(
+        [
+            customer_event(k, name, website=domain, salesforce_id=i)
+            for k, i in zip((first, second), ids, strict=True)
+        ]
+    )
+    assert await runtime.run_until_idle(timeout_s=60)
+    [review] = runtime.reviews.open_items()
+
+    url = runtime.settings.database_url
+    outcome = CliRunner().invoke(cli_app, ["identity", "new", review.id, "--actor", "steward", "--url", url])
+    assert outcome.exit_code == 0, outcome.output
+    assert "1 held transaction(s) replayed" in outcome.output
+    assert await runtime.run_until_idle(timeout_s=60)
+
+    assert runtime.counters().flows["customer"].completed == 2
+    held = hands.account(first if hands.account(first)["Sync_Error__c"] else second)
+    assert held["Sync_Status__c"] == "Synced"
+    assert all(r["Status__c"] == "Resolved" for k in (first, second) for r in hands.exceptions_for(k))
