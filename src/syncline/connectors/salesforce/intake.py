@@ -100,6 +100,7 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         "PoNumber",
         "ActivatedDate",
         "QuoteId",
+        f"Quote.{EXTERNAL_ID}",
         "SystemModstamp",
         EXTERNAL_ID,
         "ERP_Order_Id__c",
@@ -182,6 +183,12 @@ def _account_ref(record: Mapping[str, Any], context: IntakeContext) -> str:
     )
 
 
+def _quote_ref(record: Mapping[str, Any], context: IntakeContext) -> str:
+    """The deal key of the quote an order came from (its Syncline id when the quote has one)."""
+    quote = record.get("Quote") or {}
+    return context.canonical_id("Quote", {"Id": record.get("QuoteId"), EXTERNAL_ID: quote.get(EXTERNAL_ID)})
+
+
 def canonical_data(
     change: ChangeRecord,
     record: Mapping[str, Any],
@@ -214,7 +221,7 @@ def canonical_data(
         order_id=own_id,
         customer_id=_account_ref(record, context),
         defaults=defaults,
-        quote_id=context.canonical_id("Quote", {"Id": quote}) if quote else None,
+        quote_id=_quote_ref(record, context) if quote else None,
     )
     if is_amendment(record):
         return amendment_from_order(order, record, context.canonical_id)
