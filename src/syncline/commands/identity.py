@@ -14,7 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from syncline.commands.db import open_ledger_or_exit
+from syncline.engine import DeadLetterFilter, FlowRegistry, Operations
 from syncline.errors import SynclineError
+from syncline.ledger import SqlLedger
 from syncline.mdm import ReviewItem, ReviewQueue
 from syncline.settings import Settings, load_settings
 
@@ -36,6 +38,29 @@ def _settings(url: str | None) -> Settings:
 
 def _queue(url: str | None) -> ReviewQueue:
     return ReviewQueue(open_ledger_or_exit(_settings(url)))
+
+
+def _ledger_of(queue: ReviewQueue) -> SqlLedger:
+    ledger = queue.ledger
+    assert isinstance(ledger, SqlLedger)  # `_queue` opens a SqlLedger
+    return ledger
+
+
+def _replay_held(queue: ReviewQueue, item_id: str, actor: str, note: str) -> int:
+    """The review item is the hold of the transaction that raised it: replay that transaction now
+    that the steward decided (its write-back then closes the CRM's exception record)."""
+    item_task = None
+    with queue.ledger.read() as session:
+        item_task = session.get_exception(item_id)
+    if item_task is None or item_task.transaction_id is None:
+        return 0
+    operations = Operations(_ledger_of(queue), FlowRegistry())
+    result = operations.replay(
+        DeadLetterFilter(transaction_id=item_task.transaction_id),
+        actor=actor,
+        reason=f"review {item_id}: {note}",
+    )
+    return len(result.items)
 
 
 def _print_item(console: Console, item: ReviewItem) -> None:
@@ -79,12 +104,13 @@ def accept(
     queue = _queue(url)
     try:
         canonical = queue.accept_candidate(item_id, candidate, actor=actor, replace_existing=replace_existing)
+        replayed = _replay_held(queue, item_id, actor, f"linked to {candidate}")
     except SynclineError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
     finally:
         queue.ledger.close()
-    typer.echo(f"{item_id}: linked to {candidate} as {canonical}")
+    typer.echo(f"{item_id}: linked to {candidate} as {canonical}; {replayed} held transaction(s) replayed")
 
 
 @app.command("new")
@@ -93,12 +119,13 @@ def new(item_id: str, actor: ActorOption, url: UrlOption = None) -> None:
     queue = _queue(url)
     try:
         canonical = queue.create_new(item_id, actor=actor)
+        replayed = _replay_held(queue, item_id, actor, "new identity")
     except SynclineError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
     finally:
         queue.ledger.close()
-    typer.echo(f"{item_id}: new identity {canonical}")
+    typer.echo(f"{item_id}: new identity {canonical}; {replayed} held transaction(s) replayed")
 
 
 __all__ = ["app"]

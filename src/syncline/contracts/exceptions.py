@@ -48,6 +48,9 @@ class SyncExceptionRaised(CanonicalModel):
     error_class: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")] | None = None
     record_refs: Annotated[tuple[EntityRef, ...], Field(min_length=1)]
     raised_at: UtcDateTime
+    flow: NonEmptyStr | None = None
+    """The flow whose transaction is held (what `Sync_Exception__c.Flow__c` shows); optional so
+    events raised before it existed stay valid."""
 
 
 class SyncExceptionResolved(CanonicalModel):

@@ -61,14 +61,20 @@ def hold_for_person(
     owner = error.owner_role if isinstance(error, BusinessRejection) else "operator"
     correlation = claimed.event.correlation_id or claimed.event.event_id
     reason = reason_code_of(error)
-    session.open_exception(
-        reason,
-        error.message,
-        owner_role=owner,
-        transaction_id=transaction,
-        correlation_id=correlation,
-        exception_id=exception_id,
-    )
+    existing = _open_task_for(session, transaction, reason)
+    if existing is not None:
+        # The step opened the task for this very problem (an identity review item): the hold IS
+        # that task, so one problem is one task to work, count and resolve.
+        exception_id = existing
+    else:
+        session.open_exception(
+            reason,
+            error.message,
+            owner_role=owner,
+            transaction_id=transaction,
+            correlation_id=correlation,
+            exception_id=exception_id,
+        )
     data = SyncExceptionRaised(
         exception_id=exception_id,
         transaction_id=transaction,
@@ -82,6 +88,7 @@ def hold_for_person(
         error_class=str(error.error_class),
         record_refs=(_entity_ref(claimed),),
         raised_at=datetime.now(UTC),
+        flow=claimed.delivery.consumer,
     )
     envelope = new_event(
         EXCEPTION_RAISED,
@@ -99,6 +106,19 @@ def hold_for_person(
     if not session.park(claimed.lease, str(error.error_class), f"{reason}: {error.message}"):
         raise LeaseLostError(f"delivery {claimed.delivery.id} was reclaimed; exception not opened")
     return exception_id
+
+
+def _open_task_for(session: SqlSession, transaction: str, reason: str) -> str | None:
+    """An open task of this transaction with the same reason, opened by a step before it raised."""
+    for task in session.list_exceptions(transaction_id=transaction, limit=50):
+        if task.status.value != "resolved" and reason_code_of_text(task.reason_code) == reason:
+            return task.id
+    return None
+
+
+def reason_code_of_text(raw: str) -> str:
+    """`duplicate_account` and `DUPLICATE_ACCOUNT` name the same reason."""
+    return re.sub(r"[^A-Z0-9_]+", "_", raw.upper()).strip("_")[:64]
 
 
 __all__ = ["EXCEPTION_RAISED", "LeaseLostError", "hold_for_person", "reason_code_of"]

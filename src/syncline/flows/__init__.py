@@ -26,8 +26,17 @@ from syncline.flows.invoice_status import (
     invoice_status_flow,
     invoice_target,
 )
-from syncline.flows.order_booking import ORDER_BOOKED, OrderBookingFlow, order_booking_flow, subscription_for
+from syncline.flows.order_booking import (
+    ORDER_BOOKED,
+    QUOTE_APPROVED,
+    OrderBookingFlow,
+    deal_key,
+    order_booking_flow,
+    order_from_quote,
+    subscription_for,
+)
 from syncline.flows.ports import (
+    AuditPort,
     BillingPort,
     BillingSubscriptionAck,
     CatalogState,
@@ -75,8 +84,10 @@ __all__ = [
     "PAYMENT_APPLIED",
     "PRICE_PUBLISHED",
     "PRODUCT_PUBLISHED",
+    "QUOTE_APPROVED",
     "SUBSCRIPTION_AMENDED",
     "AmendmentFlow",
+    "AuditPort",
     "BillingPort",
     "BillingSubscriptionAck",
     "CatalogFlow",
@@ -103,11 +114,13 @@ __all__ = [
     "crm_target",
     "customer_flow",
     "days_overdue",
+    "deal_key",
     "exception_flows",
     "invoice_fields",
     "invoice_status_flow",
     "invoice_target",
     "order_booking_flow",
+    "order_from_quote",
     "payload",
     "subscription_for",
 ]

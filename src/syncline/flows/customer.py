@@ -13,6 +13,8 @@ the ERP-owned fields governance allows come back to the CRM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from syncline.contracts import Customer, CustomerActivated, CustomerLifecycle, EventEnvelope, new_event
@@ -54,10 +56,11 @@ class CustomerFlow:
         Resolution and, for a new identity, the ERP create request happen under one lock: two
         accounts of the same company resolved at once would otherwise both look new and both be
         created in the ERP; serialised, the second finds the first's request and is held as a
-        duplicate. (The lock is per process: run flow 1 on one worker, or accept that a steward
-        merges the rare race across processes.)
+        duplicate. The process-local lock keeps one process's sagas in line; with several worker
+        processes (PostgreSQL) `deps.identity_lock` is a database-wide lock as well, and the ERP
+        directory is read afresh under it, so another process's request just made is seen.
         """
-        async with self._identity_lock:
+        async with self._identity_lock, self._shared_lock():
             canonical = await self._resolve(context)
             if await self.deps.system_id("customer", canonical, ERP) is None:
                 customer = payload(context, Customer)
@@ -68,13 +71,18 @@ class CustomerFlow:
                 await self.deps.link("customer", canonical, ERP, erp_id)
             return canonical
 
+    def _shared_lock(self) -> AbstractAsyncContextManager[object]:
+        lock = self.deps.identity_lock
+        return lock() if lock is not None else contextlib.nullcontext()
+
     async def _resolve(self, context: StepContext) -> str:
         customer = payload(context, Customer)
         validate_tax_ids(tax_inputs(customer))  # an invalid VAT number is an exception before the ERP
         account = snapshot_from_customer(
             customer, system=CRM, record_id=customer.external_ids.get(CRM) or customer.id
         )
-        directory = InMemoryCustomerDirectory(await self.deps.erp.customer_directory())
+        fresh = self.deps.identity_lock is not None  # another process may have just requested it
+        directory = InMemoryCustomerDirectory(await self.deps.erp.customer_directory(fresh=fresh))
         resolver = IdentityResolver(self.deps.xref, directory)
         resolution = await asyncio.to_thread(resolver.resolve, account)
         if isinstance(resolution, Ambiguous):
@@ -163,7 +171,11 @@ class CustomerFlow:
         customer = payload(context, Customer)
         erp_id = _required(context, "erp_decision")
         billing_id = _required(context, "billing_customer")
-        owned = {"erp_customer_id": erp_id, "lifecycle": CustomerLifecycle.ACTIVE.value}
+        owned = {
+            **await self.deps.erp.customer_owned_fields(erp_id),
+            "erp_customer_id": erp_id,
+            "lifecycle": CustomerLifecycle.ACTIVE.value,
+        }
         prepared = self.deps.gate.prepare_write(
             "customer", CRM, customer.id, owned, origin_system=ERP, write_id=context.idempotency_key
         )

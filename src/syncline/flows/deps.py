@@ -8,7 +8,8 @@ helpers here run it in a thread so a saga never blocks the worker's event loop o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -17,7 +18,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from syncline.engine import StepContext
-from syncline.flows.ports import BillingPort, CatalogState, CrmPort, ErpPort, EventPort
+from syncline.flows.ports import AuditPort, BillingPort, CatalogState, CrmPort, ErpPort, EventPort
 from syncline.governance import Gatekeeper
 from syncline.mdm import ReviewQueue, XrefRegistry
 
@@ -46,6 +47,9 @@ class FlowSettings:
     customer_wait_poll: timedelta = timedelta(seconds=30)
     tax_regions: frozenset[str] = frozenset({"US", "CA", "GB", "DE", "FR", "NL", "IE", "AU"})
     price_book: str = "Standard Price Book"
+    default_legal_entity: str | None = None
+    """Legal entity of a booking from a quote (a quote names none); the runtime fills in its mapping
+    default when this is None."""
     modes: Mapping[str, SyncMode] = field(
         default_factory=lambda: {
             "customer": SyncMode.NEAR_REAL_TIME,
@@ -70,6 +74,11 @@ class FlowDeps:
     reviews: ReviewQueue
     gate: Gatekeeper
     settings: FlowSettings = field(default_factory=FlowSettings)
+    identity_lock: Callable[[], AbstractAsyncContextManager[object]] | None = None
+    """A lock shared by every worker process (PostgreSQL: an advisory lock), held around identity
+    resolution and the ERP create request; None when one process runs the flows (SQLite)."""
+    audit: AuditPort | None = None
+    """Where writes governance refused are recorded (None: only the log says so)."""
 
     async def system_id(self, entity: str, canonical_id: str, system: str) -> str | None:
         """The system's id of a canonical entity, if linked."""

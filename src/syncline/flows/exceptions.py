@@ -26,6 +26,7 @@ _CRM_OBJECT: dict[EntityType, CrmObject] = {
     EntityType.ORDER: "order",
     EntityType.SUBSCRIPTION: "order",  # a subscription's canonical id is its order's
     EntityType.PRODUCT: "product",
+    EntityType.QUOTE: "quote",
 }
 
 
@@ -54,6 +55,7 @@ class ExceptionFlows:
             message=raised.message,
             crm_object=crm_object,
             record_key=key,
+            flow=raised.flow,
         )
         try:
             await self.deps.crm.raise_exception(record)

@@ -23,7 +23,10 @@ from syncline.contracts import (
     InvoiceSchedule,
     Order,
     OrderAccepted,
+    OrderLine,
     OrderRejected,
+    OrderStatus,
+    Quote,
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
@@ -33,8 +36,10 @@ from syncline.engine import Flow, Parallel, Priority, Step, StepContext, WaitFor
 from syncline.errors import BusinessRejection
 from syncline.flows.customer import ACTIVATED, CUSTOMER_TRIGGERS
 from syncline.flows.deps import FlowDeps, payload
+from syncline.flows.ports import CrmObject
 
 ORDER_BOOKED = "syncline.order.booked.v1"
+QUOTE_APPROVED = "syncline.quote.approved.v1"
 ERP, BILLING, CRM = "netsuite", "stripe", "salesforce"
 
 
@@ -68,6 +73,39 @@ def subscription_for(order: Order) -> Subscription | None:
         invoice_schedule=InvoiceSchedule(frequency=recurring[0].billing_frequency),
         updated_at=datetime.now(UTC),
     )
+
+
+def deal_key(order: Order) -> str:
+    """The deal an order belongs to: the quote it was created from, else the order itself."""
+    return order.quote_id or order.id
+
+
+def order_from_quote(quote: Quote, legal_entity: str | None) -> Order:
+    """An approved quote as the order it books (id: the quote's, which is the deal key)."""
+    return Order(
+        id=quote.id,
+        number=quote.number,
+        customer_id=quote.customer_id,
+        quote_id=quote.id,
+        status=OrderStatus.BOOKED,
+        currency=quote.currency,
+        legal_entity=legal_entity or "unmapped",
+        pricing_version=quote.pricing_version,
+        lines=tuple(OrderLine.model_validate(line.model_dump()) for line in quote.lines),
+        effective_date=(quote.approved_at or datetime.now(UTC)).date(),
+        booked_at=quote.approved_at or datetime.now(UTC),
+    )
+
+
+def crm_records(context: StepContext) -> list[tuple[CrmObject, str]]:
+    """The CRM records a booking reports to: the quote and its opportunity, or the order."""
+    if context.event.type == QUOTE_APPROVED:
+        quote = payload(context, Quote)
+        records: list[tuple[CrmObject, str]] = [("quote", quote.id)]
+        if quote.opportunity_id:
+            records.append(("opportunity", quote.opportunity_id))
+        return records
+    return [("order", payload(context, Order).id)]
 
 
 def _ack_event(
@@ -116,7 +154,7 @@ class OrderBookingFlow:
 
     async def validate(self, context: StepContext) -> None:
         """Everything a person must fix before any system is written to, checked up front."""
-        order = payload(context, Order)
+        order = self.booking(context)
         await self._legal_entity(order)
         self._tax_region(order)
         await self._products(order)
@@ -181,7 +219,7 @@ class OrderBookingFlow:
     async def ensure_customer(self, context: StepContext) -> str:
         """Start flow 1 for the order's account when nobody has (its wait then has something to
         wait for); an account already resolved, or being resolved, is left alone."""
-        order = payload(context, Order)
+        order = self.booking(context)
         if await self.deps.customer_of_key(order.customer_id) is not None:
             return order.customer_id
         for kind in CUSTOMER_TRIGGERS:  # flow 1 has it already, resolved or not yet
@@ -210,7 +248,7 @@ class OrderBookingFlow:
 
     async def erp_order(self, context: StepContext) -> str:
         """The ERP sales order; its acknowledgement (or rejection) is recorded as an event."""
-        order = payload(context, Order)
+        order = self.booking(context)
         customer_erp_id = await self.deps.customer_system_id(order.customer_id, ERP)
         if customer_erp_id is None:
             raise BusinessRejection(
@@ -232,7 +270,7 @@ class OrderBookingFlow:
 
     async def billing_subscription(self, context: StepContext) -> str | None:
         """The billing subscription of the recurring lines (none for a one-time-only order)."""
-        order = payload(context, Order)
+        order = self.booking(context)
         subscription = subscription_for(order)
         if subscription is None:
             return None
@@ -260,16 +298,26 @@ class OrderBookingFlow:
         return ack.billing_id
 
     async def write_back(self, context: StepContext) -> None:
-        """Ids and provisioning status to the CRM order; its open exception records are closed."""
-        order = payload(context, Order)
+        """Ids and provisioning status to the CRM record(s) the booking came from (the order; or the
+        quote and its opportunity); their open exception records are closed."""
         fields: dict[str, object] = {
             "erp_order_id": context.results.get("erp_order"),
             "billing_subscription_id": context.results.get("billing_subscription"),
             "sync_status": "Synced",
             "sync_error": None,
         }
-        await self.deps.crm.write_fields("order", order.id, fields)
-        await self.deps.crm.close_exceptions("order", order.id)
+        for crm_object, key in crm_records(context):
+            await self.deps.crm.write_fields(crm_object, key, fields)
+            await self.deps.crm.close_exceptions(crm_object, key)
+
+    def booking(self, context: StepContext) -> Order:
+        """What is booked, keyed by the deal: an approved quote, or an activated order (re-keyed to
+        the quote it came from), so both paths of one deal converge on one ERP order and one
+        subscription (the ERP upsert, the xref and the billing idempotency key all use the id)."""
+        if context.event.type == QUOTE_APPROVED:
+            return order_from_quote(payload(context, Quote), self.deps.settings.default_legal_entity)
+        order = payload(context, Order)
+        return order.model_copy(update={"id": deal_key(order)})
 
 
 def order_booking_flow(deps: FlowDeps) -> Flow:
@@ -300,9 +348,18 @@ def order_booking_flow(deps: FlowDeps) -> Flow:
             ),
             Step("write_back", steps.write_back, target_system=CRM),
         ),
-        triggers=(ORDER_BOOKED,),
+        triggers=(ORDER_BOOKED, QUOTE_APPROVED),
         priority=Priority.ORDER_BOOKING,
     )
 
 
-__all__ = ["ORDER_BOOKED", "OrderBookingFlow", "order_booking_flow", "subscription_for"]
+__all__ = [
+    "ORDER_BOOKED",
+    "QUOTE_APPROVED",
+    "OrderBookingFlow",
+    "crm_records",
+    "deal_key",
+    "order_booking_flow",
+    "order_from_quote",
+    "subscription_for",
+]

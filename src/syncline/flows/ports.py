@@ -16,8 +16,9 @@ from typing import Literal, Protocol
 from syncline.contracts import Customer, EventEnvelope, Order, Price, Product, Subscription, SubscriptionItem
 from syncline.mdm import CustomerRecord
 
-CrmObject = Literal["customer", "order", "product"]
-"""Which CRM record a write-back or an exception is attached to (Account, Order, Product2)."""
+CrmObject = Literal["customer", "order", "product", "quote", "opportunity"]
+"""Which CRM record a write-back or an exception is attached to (Account, Order, Product2, Quote,
+Opportunity)."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ class CrmPort(Protocol):
 class ErpPort(Protocol):
     """The ERP (NetSuite): customer requests and approval, sales orders, the item master."""
 
-    async def customer_directory(self) -> Sequence[CustomerRecord]:
-        """Every ERP customer as identity resolution compares them."""
+    async def customer_directory(self, *, fresh: bool = False) -> Sequence[CustomerRecord]:
+        """Every ERP customer as identity resolution compares them (`fresh`: not from a cache)."""
         ...
 
     async def request_customer(self, customer: Customer) -> str:
@@ -108,6 +109,11 @@ class ErpPort(Protocol):
 
     async def customer_decision(self, customer_id: str) -> ErpDecision:
         """The approval state of the customer requested under `customer_id`."""
+        ...
+
+    async def customer_owned_fields(self, erp_id: str) -> Mapping[str, object]:
+        """The ERP-owned fields of an approved customer, canonical names (`payment_terms`,
+        `credit_limit`, `tax_registrations`, `tax_status`): what the approver decided."""
         ...
 
     async def create_sales_order(self, order: Order, customer_erp_id: str) -> ErpOrderAck:
@@ -181,6 +187,16 @@ class EventPort(Protocol):
         ...
 
 
+class AuditPort(Protocol):
+    """The ledger's append-only audit trail, for what a flow decided not to do (and why)."""
+
+    async def record(
+        self, action: str, object_type: str, object_id: str, *, reason: str, details: Mapping[str, object]
+    ) -> None:
+        """Append one audit record (actor: syncline)."""
+        ...
+
+
 class CatalogState(Protocol):
     """Which pricing version is current per price book, and which were published before."""
 
@@ -198,6 +214,7 @@ class CatalogState(Protocol):
 
 
 __all__ = [
+    "AuditPort",
     "BillingPort",
     "BillingSubscriptionAck",
     "CatalogState",

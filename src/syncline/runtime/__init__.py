@@ -12,7 +12,7 @@ from syncline.runtime.counters import ApiCallCounter, FlowCounters, RuntimeCount
 from syncline.runtime.crm import CollectionBatcher, SalesforceCrm, salesforce_fields
 from syncline.runtime.erp import NetSuiteErp
 from syncline.runtime.runtime import Runtime, RuntimeSettings
-from syncline.runtime.state import IntakeEvents, LedgerCatalogState
+from syncline.runtime.state import IntakeEvents, LedgerAudit, LedgerCatalogState
 from syncline.runtime.sync_api import SyncVerdict, customer_sync_router, validate_customer
 from syncline.runtime.webhooks import WebhookStats, stripe_webhook_app
 
@@ -21,6 +21,7 @@ __all__ = [
     "CollectionBatcher",
     "FlowCounters",
     "IntakeEvents",
+    "LedgerAudit",
     "LedgerCatalogState",
     "NetSuiteErp",
     "Runtime",

@@ -99,7 +99,7 @@ def count_from_ledger(
             latest: dict[str, str] = {}  # the hold is the newest task of its transaction (a review is older)
             for task in session.list_exceptions(limit=1_000_000):
                 if task.transaction_id in held and task.status.value != "resolved":
-                    latest[task.transaction_id] = task.reason_code
+                    latest[task.transaction_id] = task.reason_code.upper()  # a review item: lower
             for reason in latest.values():
                 counters.exceptions[reason] = counters.exceptions.get(reason, 0) + 1
             after = 0

@@ -29,12 +29,25 @@ from syncline.errors import BusinessRejection, SynclineError
 from syncline.flows import CrmObject, ExceptionRecord
 
 EXTERNAL_ID = "Syncline_Id__c"
-SOBJECT: dict[CrmObject, str] = {"customer": "Account", "order": "Order", "product": "Product2"}
+SOBJECT: dict[CrmObject, str] = {
+    "customer": "Account",
+    "order": "Order",
+    "product": "Product2",
+    "quote": "Quote",
+    "opportunity": "Opportunity",
+}
+BY_SALESFORCE_ID = "salesforce."
+"""Prefix of a key intake gave a record without a Syncline id (`salesforce.<Id>`): such a record is
+written by its Salesforce id (an upsert by that key would create a second record)."""
 FIELD_NAMES: dict[str, str] = {
     "erp_customer_id": "ERP_Customer_Id__c",
     "billing_customer_id": "Billing_Customer_Id__c",
     "erp_order_id": "ERP_Order_Id__c",
     "billing_subscription_id": "Billing_Subscription_Id__c",
+    "payment_terms": "Payment_Terms__c",
+    "credit_limit": "Credit_Limit__c",
+    "tax_registrations": "Tax_Registration__c",
+    "tax_status": "Tax_Status__c",
     "sync_status": "Sync_Status__c",
     "sync_error": "Sync_Error__c",
     "number": "Invoice_Number__c",
@@ -173,6 +186,11 @@ class SalesforceCrm:
         record = salesforce_fields(crm_object, key, fields)
         if len(record) == 1:
             return
+        if key.startswith(BY_SALESFORCE_ID):
+            # Stamping the key as its Syncline id makes the next read of the record name it the same.
+            sobject, record_id = SOBJECT[crm_object], key.removeprefix(BY_SALESFORCE_ID)
+            await self.client.request("PATCH", f"sobjects/{sobject}/{record_id}", json=_json_ready(record))
+            return
         _raise_for(await self.batcher.upsert(SOBJECT[crm_object], record))
 
     async def read_customer(self, key: str) -> Customer | None:
@@ -251,7 +269,7 @@ class SalesforceCrm:
         if not ack.ok and link:
             ack = await self.sink.upsert_one("Sync_Exception__c", fields)
         _raise_for(ack)
-        if record.crm_object in ("customer", "order") and record.record_key:
+        if record.crm_object in ("customer", "order", "quote", "opportunity") and record.record_key:
             status = "Error"
             await self.write_fields(
                 record.crm_object,
@@ -276,6 +294,10 @@ class SalesforceCrm:
             "Sync_Exception__c", {EXTERNAL_ID: exception_id, "Status__c": "Resolved"}
         )
         _raise_for(ack)
+
+
+def _json_ready(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: float(v) if isinstance(v, Decimal) else v for name, v in record.items()}
 
 
 def _relation(record: ExceptionRecord) -> dict[str, Any]:

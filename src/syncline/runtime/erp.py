@@ -21,6 +21,8 @@ from syncline.flows import ErpDecision, ErpOrderAck
 from syncline.mdm import CustomerRecord, TaxIdInput, customer_record
 
 SYSTEM = "netsuite"
+OWNED_FIELDS = ["terms", "creditLimit", "vatRegNumber", "taxable"]
+"""The customer fields NetSuite owns and the CRM shows read-only (ownership.yaml: customer)."""
 
 
 class NetSuiteErp:
@@ -33,10 +35,11 @@ class NetSuiteErp:
         self.directory_ttl_s = directory_ttl_s
         self._directory: tuple[float, list[CustomerRecord]] | None = None
 
-    async def customer_directory(self) -> Sequence[CustomerRecord]:
+    async def customer_directory(self, *, fresh: bool = False) -> Sequence[CustomerRecord]:
         """Every NetSuite customer with its name, web site and VAT number."""
         now = time.monotonic()
-        if self._directory is not None and now - self._directory[0] < self.directory_ttl_s:
+        cached = self._directory is not None and now - self._directory[0] < self.directory_ttl_s
+        if cached and not fresh and self._directory is not None:
             return self._directory[1]
         rows = await self.client.suiteql_all("SELECT id, companyname, url, vatregnumber FROM customer")
         records = [
@@ -73,6 +76,19 @@ class NetSuiteErp:
         if outcome is None:
             return ErpDecision("missing", "")
         return ErpDecision(outcome.state, outcome.internal_id, outcome.reason)
+
+    async def customer_owned_fields(self, erp_id: str) -> Mapping[str, object]:
+        """Terms, credit limit and tax attributes of the NetSuite customer, as canonical fields."""
+        record = await self.client.get_record("customer", erp_id, fields=OWNED_FIELDS)
+        terms = record.get("terms") or {}
+        limit = record.get("creditLimit")
+        taxable = record.get("taxable")
+        return {
+            "payment_terms": terms.get("refName") or terms.get("id"),
+            "credit_limit": Decimal(str(limit)).quantize(Decimal("0.01")) if limit is not None else None,
+            "tax_registrations": record.get("vatRegNumber"),
+            "tax_status": None if taxable is None else ("Taxable" if taxable else "Exempt"),
+        }
 
     async def create_sales_order(self, order: Order, customer_erp_id: str) -> ErpOrderAck:
         """Upsert the sales order by the order's external id."""

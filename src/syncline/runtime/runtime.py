@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from syncline.connectors.netsuite import NetSuiteClient, NetSuiteConfig
+from syncline.connectors.netsuite.source import Checkpoint as NetSuiteCheckpoint
+from syncline.connectors.netsuite.source import RecordChange, fetch_changes
 from syncline.connectors.salesforce import (
     CdcCheckpoint,
     CdcSource,
@@ -47,10 +50,12 @@ from syncline.contracts import EventEnvelope, SyncExceptionResolved, new_event
 from syncline.contracts.exceptions import Resolution
 from syncline.engine import (
     AcceptResult,
+    DeadLetterFilter,
     FlowRegistry,
     IncomingEvent,
     Intake,
     Operations,
+    PostgresSemaphore,
     RetryPolicy,
     Worker,
     WorkerConfig,
@@ -58,6 +63,8 @@ from syncline.engine import (
 from syncline.flows import (
     EXCEPTION_RESOLVED,
     FLOW_NAMES,
+    INVOICE_POSTED,
+    PAYMENT_APPLIED,
     PRICE_PUBLISHED,
     PRODUCT_PUBLISHED,
     CatalogWindow,
@@ -73,10 +80,12 @@ from syncline.runtime.billing import StripeBilling
 from syncline.runtime.counters import ApiCallCounter, RuntimeCounters, count_from_ledger
 from syncline.runtime.crm import SalesforceCrm
 from syncline.runtime.erp import NetSuiteErp
-from syncline.runtime.state import IntakeEvents, LedgerCatalogState
+from syncline.runtime.state import IntakeEvents, LedgerAudit, LedgerCatalogState
 
 GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
 """Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
+IDENTITY_LOCK = "syncline.customer_identity"
+"""Name of the database-wide lock flow 1 resolves identities under (one slot)."""
 BUSY = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
 
 
@@ -99,6 +108,18 @@ class RuntimeSettings:
     )
     """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
     the default legal entity is the sandbox ERP's US subsidiary — set your own."""
+    ownership_file: Path | str | None = None
+    """Your ownership.yaml (None: the shipped defaults). E.g. `invoice.owner: erp` makes the ERP's
+    invoices and payments, not billing's, the ones the CRM shows."""
+
+
+def libpq_conninfo(database_url: str) -> str | None:
+    """The libpq URL of a PostgreSQL ledger URL (`postgresql+psycopg://` -> `postgresql://`);
+    None for any other database (SQLite runs one process: no shared lock is needed)."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return None
+    return f"postgresql://{rest}"
 
 
 @dataclass
@@ -134,8 +155,14 @@ class Runtime:
         self.intake = Intake(ledger, self.registry)
         self.xref = XrefRegistry(ledger)
         self.reviews = ReviewQueue(ledger)
+        conninfo = libpq_conninfo(settings.database_url)
+        # Every worker process resolves identities under one database-wide advisory lock.
+        self.identity_semaphore = (
+            PostgresSemaphore(conninfo, IDENTITY_LOCK, 1) if conninfo is not None else None
+        )
         self.gate = Gatekeeper.build(
-            integration_users={"salesforce": str(info["salesforce"].get("integration_user_id") or "")}
+            ownership_file=settings.ownership_file,
+            integration_users={"salesforce": str(info["salesforce"].get("integration_user_id") or "")},
         )
         self.deps = FlowDeps(
             crm=self.crm,
@@ -146,7 +173,9 @@ class Runtime:
             xref=self.xref,
             reviews=self.reviews,
             gate=self.gate,
-            settings=settings.flows,
+            settings=_with_legal_entity(settings),
+            audit=LedgerAudit(ledger),
+            identity_lock=self.identity_semaphore.slot if self.identity_semaphore is not None else None,
         )
         for flow in build_flows(self.deps):
             self.registry.register(flow)
@@ -163,6 +192,7 @@ class Runtime:
         self._task: asyncio.Task[None] | None = None
         self._cdc_checkpoint: CdcCheckpoint | None = None
         self._stripe_checkpoint = EventCheckpoint(0)
+        self._netsuite_checkpoint = NetSuiteCheckpoint()
         self.sf_intake = SalesforceIntake(
             clients.salesforce, IntakeContext(defaults=settings.mapping_defaults)
         )
@@ -172,15 +202,19 @@ class Runtime:
 
     # --- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    async def start(cls, settings: RuntimeSettings, sandbox_info: dict[str, Any]) -> Runtime:
-        """Open (or create) the ledger, build the connectors from the info document, start the worker."""
+    async def start(
+        cls, settings: RuntimeSettings, sandbox_info: dict[str, Any], *, run_worker: bool = True
+    ) -> Runtime:
+        """Open (or create) the ledger, build the connectors from the info document, start the worker
+        (`run_worker=False`: feed and observe only, while `syncline worker`-like processes run the flows)."""
         ledger = open_ledger(settings.database_url, create_if_empty=True)
         info = sandbox_info
         salesforce = SalesforceClient(SalesforceConfig.from_sandbox_info(info))
         netsuite = NetSuiteClient(NetSuiteConfig.from_sandbox_info(info))
         stripe_client = build_stripe_client(StripeSettings.from_sandbox_info(info))
         runtime = cls(settings, ledger, _Clients(salesforce, netsuite, stripe_client), info)
-        runtime._task = asyncio.create_task(runtime.worker.run(runtime._stop))
+        if run_worker:
+            runtime._task = asyncio.create_task(runtime.worker.run(runtime._stop))
         return runtime
 
     async def close(self) -> None:
@@ -191,6 +225,8 @@ class Runtime:
                 await self._task
         await self.clients.salesforce.aclose()
         await self.clients.netsuite.aclose()
+        if self.identity_semaphore is not None:
+            await self.identity_semaphore.close()
         with contextlib.suppress(Exception):
             await self.clients.stripe._requestor._client.close_async()
         self.ledger.close()
@@ -252,6 +288,60 @@ class Runtime:
             self._stripe_checkpoint = checkpoint
         return result
 
+    async def poll_netsuite(self, *, max_pages: int = 20) -> AcceptResult:
+        """Read the ERP's transaction change feed (SuiteQL): invoices become `invoice.posted`, customer
+        payments `payment.applied`, with source netsuite (flow 5 lets them through only when the ERP
+        owns invoices). Ids derive from (record, modification second, status): a re-read is a no-op."""
+        accepted: list[str] = []
+        duplicates: list[str] = []
+        for _ in range(max_pages):
+            changes, checkpoint = await fetch_changes(
+                self.clients.netsuite, "transaction", self._netsuite_checkpoint
+            )
+            events = [event for change in changes for event in await self._erp_event(change)]
+            if events:
+                outcome = await self.ingest(events)
+                accepted += outcome.accepted
+                duplicates += outcome.duplicates
+            self._netsuite_checkpoint = checkpoint
+            if not changes:
+                break
+        return AcceptResult(tuple(accepted), tuple(duplicates))
+
+    async def _erp_event(self, change: RecordChange) -> list[EventEnvelope]:
+        if change.record_type == "CustInvc":
+            return [await self._erp_invoice_event(change.internal_id, change)]
+        if change.record_type == "CustPymt":
+            payment = await self.erp.source.get_payment(change.internal_id)
+            event = new_event(
+                PAYMENT_APPLIED,
+                subject=payment.id,
+                data=payment,
+                source_system="netsuite",
+                record_id=f"payment/{change.internal_id}",
+                change_marker=f"{change.change_marker}:{payment.status.value}",
+            )
+            # Applying a payment settles invoices without NetSuite touching their modification
+            # date: re-read each one it applies to, so the CRM sees the invoice paid.
+            settled = [await self._erp_invoice_event(doc, change) for doc in await self._applied_docs(change)]
+            return [event, *settled]
+        return []
+
+    async def _applied_docs(self, change: RecordChange) -> list[str]:
+        record = await self.clients.netsuite.get_record("customerPayment", change.internal_id, expand=True)
+        return [str(line["doc"]["id"]) for line in (record.get("apply") or {}).get("items", [])]
+
+    async def _erp_invoice_event(self, internal_id: str, change: RecordChange) -> EventEnvelope:
+        invoice = await self.erp.source.get_invoice(internal_id)
+        return new_event(
+            INVOICE_POSTED,
+            subject=invoice.id,
+            data=invoice,
+            source_system="netsuite",
+            record_id=f"invoice/{internal_id}",
+            change_marker=f"{change.change_marker}:{invoice.status.value}",
+        )  # sales orders are ours; other transactions are not flow 5's business
+
     async def release_catalog(self, version: str, *, now: datetime | None = None) -> AcceptResult | None:
         """A scheduled catalog release: inside the window, publish the item master and its prices as
         `product.published` / `price.published` events (deterministic ids: a repeat is a no-op)."""
@@ -299,6 +389,7 @@ class Runtime:
             fed["salesforce"] = len((await self.poll_salesforce()).accepted)
         if modes.get("invoice_status") is SyncMode.NEAR_REAL_TIME:
             fed["stripe"] = len((await self.poll_stripe()).accepted)
+            fed["netsuite"] = len((await self.poll_netsuite()).accepted)
         if catalog_version is not None and modes.get("catalog") is SyncMode.SCHEDULED:
             released = await self.release_catalog(catalog_version, now=now)
             fed["catalog"] = len(released.accepted) if released is not None else 0
@@ -333,6 +424,40 @@ class Runtime:
     ) -> None:
         """Resolve a held transaction: close the task, replay (or skip) it, and tell the CRM."""
         task, _ = self.operations.resolve_exception(exception_id, actor=actor, reason=reason, retry=retry)
+        self._announce_resolved(exception_id, task, reason=reason, actor=actor, retry=retry)
+
+    def decide_review(
+        self,
+        item_id: str,
+        *,
+        candidate_system_id: str | None = None,
+        actor: str = "data_steward",
+        replace_existing: bool = False,
+    ) -> str:
+        """A data steward decides an identity review: link the record to a candidate (or make it a new
+        identity when `candidate_system_id` is None), then replay the transaction the review held and
+        close its CRM record. The review item is the hold's task (one problem, one task), so deciding
+        it is resolving the exception; returns the canonical id."""
+        if candidate_system_id is None:
+            canonical = self.reviews.create_new(item_id, actor=actor)
+        else:
+            canonical = self.reviews.accept_candidate(
+                item_id, candidate_system_id, actor=actor, replace_existing=replace_existing
+            )
+        with self.ledger.read() as session:
+            task = session.get_exception(item_id)
+        assert task is not None  # the queue just resolved it
+        note = f"review decided: {canonical}"
+        if task.transaction_id is not None:
+            selection = DeadLetterFilter(transaction_id=task.transaction_id)
+            self.operations.replay(selection, actor=actor, reason=f"review {item_id}: {note}")
+        self._announce_resolved(item_id, task, reason=note, actor=actor, retry=True)
+        return canonical
+
+    def _announce_resolved(
+        self, exception_id: str, task: Any, *, reason: str, actor: str, retry: bool
+    ) -> None:
+        """`sync.exception.resolved`, which closes the CRM's exception record."""
         data = SyncExceptionResolved(
             exception_id=exception_id,
             transaction_id=task.transaction_id or exception_id,
@@ -359,6 +484,14 @@ class Runtime:
     def write_counters(self, path: Path) -> None:
         """The counters as JSON (for reports)."""
         path.write_text(json.dumps(self.counters().as_dict(), indent=2, default=str))
+
+
+def _with_legal_entity(settings: RuntimeSettings) -> FlowSettings:
+    """The flows' settings, with the mapping default legal entity for quotes when none is set."""
+    flows = settings.flows
+    if flows.default_legal_entity is None and settings.mapping_defaults.legal_entity:
+        return dataclasses.replace(flows, default_legal_entity=settings.mapping_defaults.legal_entity)
+    return flows
 
 
 def _all(session: Any, status: DeliveryStatus) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from syncline.contracts import EventEnvelope
 from syncline.engine import Intake
@@ -31,6 +31,24 @@ class IntakeEvents:
     def _seen(self, event_type: str, subject: str) -> bool:
         with self.ledger.read() as session:
             return session.find_event(event_type, subject) is not None
+
+
+class LedgerAudit:
+    """`AuditPort` on the ledger's append-only audit table (actor `syncline`)."""
+
+    def __init__(self, ledger: SqlLedger) -> None:
+        self.ledger = ledger
+
+    async def record(
+        self, action: str, object_type: str, object_id: str, *, reason: str, details: Mapping[str, object]
+    ) -> None:
+        await asyncio.to_thread(self._record, action, object_type, object_id, reason, dict(details))
+
+    def _record(
+        self, action: str, object_type: str, object_id: str, reason: str, details: dict[str, object]
+    ) -> None:
+        with self.ledger.transaction() as session:
+            session.append_audit("syncline", action, object_type, object_id, reason=reason, details=details)
 
 
 class LedgerCatalogState:
@@ -64,4 +82,4 @@ class LedgerCatalogState:
         return await asyncio.to_thread(self._versions, price_book)
 
 
-__all__ = ["IntakeEvents", "LedgerCatalogState"]
+__all__ = ["IntakeEvents", "LedgerAudit", "LedgerCatalogState"]

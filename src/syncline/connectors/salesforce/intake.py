@@ -25,6 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from syncline.connectors.salesforce.amendments import (
+    AMENDMENT_FIELDS,
+    SUBSCRIPTION_AMENDED,
+    amendment_from_order,
+    is_amendment,
+)
 from syncline.connectors.salesforce.budget import FlowPriority
 from syncline.connectors.salesforce.client import SalesforceClient
 from syncline.connectors.salesforce.mapping import (
@@ -38,7 +44,7 @@ from syncline.connectors.salesforce.mapping import (
     quote_to_quote,
 )
 from syncline.connectors.salesforce.source import ChangeRecord
-from syncline.contracts import EventEnvelope, new_event
+from syncline.contracts import EventEnvelope, SubscriptionAmended, new_event
 from syncline.errors import ContractViolation
 
 _ADDRESS = [
@@ -79,8 +85,10 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         "Status",
         "OpportunityId",
         "AccountId",
+        f"Account.{EXTERNAL_ID}",
         "ExpirationDate",
         "SystemModstamp",
+        EXTERNAL_ID,
     ],
     "Order": [
         "Id",
@@ -92,10 +100,12 @@ HYDRATE_FIELDS: dict[str, list[str]] = {
         "PoNumber",
         "ActivatedDate",
         "QuoteId",
+        f"Quote.{EXTERNAL_ID}",
         "SystemModstamp",
         EXTERNAL_ID,
         "ERP_Order_Id__c",
         "Billing_Subscription_Id__c",
+        *AMENDMENT_FIELDS,
         "BillingStreet",
         "BillingCity",
         "BillingPostalCode",
@@ -162,7 +172,7 @@ def event_type_for(change: ChangeRecord, record: Mapping[str, Any]) -> str | Non
     if change.entity == "Quote" and status_moved and record.get("Status") in {"Approved", "Presented"}:
         return "syncline.quote.approved.v1"
     if change.entity == "Order" and status_moved and record.get("Status") == "Activated":
-        return "syncline.order.booked.v1"
+        return SUBSCRIPTION_AMENDED if is_amendment(record) else "syncline.order.booked.v1"
     return None
 
 
@@ -171,6 +181,12 @@ def _account_ref(record: Mapping[str, Any], context: IntakeContext) -> str:
     return context.canonical_id(
         "Account", {"Id": record.get("AccountId"), EXTERNAL_ID: account.get(EXTERNAL_ID)}
     )
+
+
+def _quote_ref(record: Mapping[str, Any], context: IntakeContext) -> str:
+    """The deal key of the quote an order came from (its Syncline id when the quote has one)."""
+    quote = record.get("Quote") or {}
+    return context.canonical_id("Quote", {"Id": record.get("QuoteId"), EXTERNAL_ID: quote.get(EXTERNAL_ID)})
 
 
 def canonical_data(
@@ -199,14 +215,31 @@ def canonical_data(
             opportunity_id=context.canonical_id("Opportunity", {"Id": opportunity}) if opportunity else None,
         )
     quote = record.get("QuoteId")
-    return order_to_order(
+    order = order_to_order(
         record,
         lines,
         order_id=own_id,
         customer_id=_account_ref(record, context),
         defaults=defaults,
-        quote_id=context.canonical_id("Quote", {"Id": quote}) if quote else None,
+        quote_id=_quote_ref(record, context) if quote else None,
     )
+    if is_amendment(record):
+        return amendment_from_order(order, record, context.canonical_id)
+    return order
+
+
+def _subject_of(data: BaseModel) -> str:
+    if isinstance(data, SubscriptionAmended):
+        return data.subscription.id
+    return str(getattr(data, "id"))  # noqa: B009 - every other mapped model has an id
+
+
+def _marker_of(data: BaseModel, change: ChangeRecord) -> str:
+    """An amendment is one event however many changes report its activation (its number says
+    which); every other change is versioned by the change itself."""
+    if isinstance(data, SubscriptionAmended):
+        return f"amendment:{data.amendment.sequence}"
+    return change.change_marker
 
 
 def change_to_event(
@@ -222,14 +255,15 @@ def change_to_event(
     if event_type is None:
         return None
     data = canonical_data(change, record, lines, context)
-    subject = str(getattr(data, "id"))  # noqa: B009 - every mapped model has an id
+    # An amendment is ordered with its subscription's other events; every other model has an id.
+    subject = _subject_of(data)
     return new_event(
         event_type,
         subject=subject,
         data=data,
         source_system="salesforce",
         record_id=change.record_id,
-        change_marker=change.change_marker,
+        change_marker=_marker_of(data, change),
         traceparent=traceparent,
         instance=context.instance,
         time=change.commit_timestamp,

@@ -177,6 +177,8 @@ class RecordService:
         body.setdefault("isPerson", False)
         body.setdefault("isInactive", False)
         body.setdefault("creditLimit", self.default_credit_limit)
+        body.setdefault("terms", {"id": "2", "refName": "Net 30"})  # the approver's default terms
+        body.setdefault("taxable", True)
         body.setdefault("creditHoldOverride", {"id": "AUTO", "refName": "Auto"})
         if existing is None:
             body["balance"] = 0.0
