@@ -113,6 +113,25 @@ async def test_every_post_carries_the_transaction_step_key(cluster: SandboxClust
     assert event.request.idempotency_key == idempotency_key("tx-keys", "customer.create")
 
 
+async def test_an_amendment_retried_after_it_landed_is_a_no_op_not_an_idempotency_error(
+    cluster: SandboxCluster,
+) -> None:
+    target = _subscription(_item("SKU-0001", 4, "49.00"), sid="sub-retry")
+    async with async_client(cluster) as client:
+        sink = StripeBillingSink(client)
+        customer = await sink.upsert_customer("tx-retry", _customer("cust-retry"))
+        write = await sink.create_subscription(
+            "tx-retry", _subscription(_item("SKU-0001", 1, "49.00"), sid="sub-retry"), customer
+        )
+        first = await sink.amend_subscription("tx-retry", write.stripe_id, target, 1)
+        # The engine re-runs the step (its answer was lost): same transaction, same step.
+        again = await sink.amend_subscription("tx-retry", write.stripe_id, target, 1)
+        sub = await client.v1.subscriptions.retrieve_async(write.stripe_id)
+    assert first.direction == AmendmentDirection.UPSELL
+    assert again.stripe_id == first.stripe_id
+    assert [(i.metadata["sku"], i.quantity) for i in sub["items"].data] == [("SKU-0001", 4)]
+
+
 async def test_negotiated_amount_becomes_an_inline_price_on_the_catalog_product(
     cluster: SandboxCluster,
 ) -> None:

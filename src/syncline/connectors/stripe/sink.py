@@ -192,6 +192,10 @@ class StripeBillingSink:
         )
         catalog = await self.catalog_for(target.items)
         changes, direction = amendment_params(current.to_dict(), target, catalog, self.policy)
+        if not changes["items"]:
+            # Already at the target: an earlier attempt of this step landed but its answer was lost.
+            # Re-sending would reuse the key with other parameters (Stripe: idempotency_error).
+            return _written(current, direction)
         params = _params(changes)
         updated = await self._write(
             transaction_id,
