@@ -80,7 +80,9 @@ def order_for(deal: DemoDeal, scenario: Scenario, today: date) -> Order:
         id=deal.order_key,
         number=f"O-{deal.key}",
         customer_id=deal.account_key,
-        quote_id=deal.quote_key,
+        # No quote link: the demo books each deal by its activated order, so invoice status lands on
+        # that Order (an invoice of a quote-keyed booking would target an Order that does not exist).
+        quote_id=None,
         status=OrderStatus.BOOKED,
         currency=DEAL_CURRENCY,
         legal_entity=LEGAL_ENTITY[account.country],
