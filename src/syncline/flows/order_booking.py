@@ -274,6 +274,9 @@ class OrderBookingFlow:
         subscription = subscription_for(order)
         if subscription is None:
             return None
+        # Invoices show on the CRM order the subscription came from; a deal booked from a quote has
+        # no such Order (its invoices show on the account), so the deal key must not pose as one.
+        subscription = subscription.model_copy(update={"order_id": self.crm_order_key(context)})
         billing_customer = await self.deps.customer_system_id(order.customer_id, BILLING)
         if billing_customer is None:
             raise BusinessRejection(
@@ -309,6 +312,13 @@ class OrderBookingFlow:
         for crm_object, key in crm_records(context):
             await self.deps.crm.write_fields(crm_object, key, fields)
             await self.deps.crm.close_exceptions(crm_object, key)
+
+    @staticmethod
+    def crm_order_key(context: StepContext) -> str | None:
+        """The CRM Order record of the booking: the activated order itself; none for a quote."""
+        if context.event.type == QUOTE_APPROVED:
+            return None
+        return payload(context, Order).id
 
     def booking(self, context: StepContext) -> Order:
         """What is booked, keyed by the deal: an approved quote, or an activated order (re-keyed to

@@ -105,3 +105,11 @@ async def test_approved_quote_books_once_and_its_activated_order_converges(
     assert written["ERP_Order_Id__c"] == str(sales_order["id"]) and written["Sync_Status__c"] == "Synced"
     booking = runtime.counters().flows["order_booking"]
     assert booking.exceptions == {} and booking.dead_letters == 0  # every event of the deal converged
+
+    # The subscription's invoice shows on the account (a quote-booked deal has no Order of its own
+    # key), never as an upsert of a non-existent Order.
+    assert (await runtime.poll_stripe()).accepted
+    assert await runtime.run_until_idle(timeout_s=60)
+    invoices = runtime.counters().flows["invoice_status"]
+    assert invoices.exceptions == {} and invoices.dead_letters == 0
+    assert hands.account(customer)["Invoice_Number__c"]
