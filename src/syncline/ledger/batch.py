@@ -28,6 +28,7 @@ from syncline.ledger.queue import (
     delivery_from_row,
 )
 from syncline.ledger.records import (
+    BUSINESS_KEY_COLUMNS,
     BusinessKeys,
     ClaimedDelivery,
     DeliveryStatus,
@@ -37,14 +38,23 @@ from syncline.ledger.records import (
     StepRecord,
     StoredEvent,
 )
-from syncline.ledger.schema import deliveries, events, steps, transaction_keys, transactions
+from syncline.ledger.schema import deliveries, events, steps, transaction_keys
 from syncline.ledger.types import UtcDateTime
 
 CHUNK = 200
 
 _STEP_COLUMNS = tuple(column.name for column in steps.c)
 _STEP_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _STEP_COLUMNS[2:])
-_START_COLUMNS = ("id", "flow", "flow_version", "correlation_id", "state", "created_at", "updated_at")
+_START_COLUMNS = (
+    "id",
+    "flow",
+    "flow_version",
+    "correlation_id",
+    "state",
+    "created_at",
+    "updated_at",
+    *BUSINESS_KEY_COLUMNS,
+)
 
 
 def _placeholders(flavor_name: str, count: int) -> str:
@@ -161,28 +171,24 @@ class BatchOperations(QueueOperations):
     """Multi-row writes for group commit; one database transaction (the caller's)."""
 
     def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
-        """Create every transaction row not already present (ON CONFLICT DO NOTHING)."""
+        """Create every transaction row not already present (ON CONFLICT DO NOTHING), its business keys
+        in the same row and its external ids beside it, so people can search by them."""
         if not starts:
             return
-        at = self._now(now)
-        rows = list(
-            {
-                start.id: {
-                    "id": start.id,
-                    "flow": start.flow,
-                    "flow_version": start.flow_version,
-                    "correlation_id": start.correlation_id,
-                    "state": start.state,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-                for start in starts
-            }.values()
-        )
-        stamp = self._stamp(at)
+        stamp = self._stamp(self._now(now))
+        latest = {start.id: start for start in starts}
         params = [
-            (row["id"], row["flow"], row["flow_version"], row["correlation_id"], row["state"], stamp, stamp)
-            for row in rows
+            (
+                start.id,
+                start.flow,
+                start.flow_version,
+                start.correlation_id,
+                start.state,
+                stamp,
+                stamp,
+                *(getattr(start.keys, name) for name in BUSINESS_KEY_COLUMNS),
+            )
+            for start in latest.values()
         ]
         columns = ", ".join(_START_COLUMNS)
         if self._postgres:
@@ -193,14 +199,6 @@ class BatchOperations(QueueOperations):
             for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
                 sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
                 self.conn.exec_driver_sql(sql, tuple(flat))
-        self._index_starts(starts)
-
-    def _index_starts(self, starts: Sequence[TransactionStart]) -> None:
-        """Business keys and external ids read from the starting event, so people can search by them."""
-        for start in starts:
-            columns = start.keys.as_columns()
-            if columns:
-                self.conn.execute(update(transactions).where(transactions.c.id == start.id).values(**columns))
         self._insert_keys(
             [(start.id, key.system, key.key_type, key.value) for start in starts for key in start.external]
         )
