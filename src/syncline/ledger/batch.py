@@ -45,6 +45,7 @@ CHUNK = 200
 
 _STEP_COLUMNS = tuple(column.name for column in steps.c)
 _STEP_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _STEP_COLUMNS[2:])
+_KEY_COLUMNS = tuple(column.name for column in transaction_keys.c)
 _START_COLUMNS = (
     "id",
     "flow",
@@ -207,8 +208,17 @@ class BatchOperations(QueueOperations):
         unique = list(dict.fromkeys(rows))
         if not unique:
             return
-        values = [{"transaction_id": t, "system": s, "key_type": k, "value": v} for t, s, k, v in unique]
-        self.conn.execute(self.flavor.insert(transaction_keys).values(values).on_conflict_do_nothing())
+        # One key per successful step with an external id: as hot as the journal itself, so it takes
+        # the same driver-level path (constant statement text on PostgreSQL, chunked VALUES on SQLite).
+        insert = f"INSERT INTO transaction_keys ({', '.join(_KEY_COLUMNS)})"
+        if self._postgres:
+            self.conn.exec_driver_sql(
+                f"{insert} SELECT * FROM {_unnest(_KEY_COLUMNS)} ON CONFLICT DO NOTHING",
+                _columns_of(unique, len(_KEY_COLUMNS)),
+            )
+            return
+        for values, flat in _values_chunks(self.flavor.name, unique, len(_KEY_COLUMNS)):
+            self.conn.exec_driver_sql(f"{insert} VALUES {values} ON CONFLICT DO NOTHING", tuple(flat))
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
