@@ -11,6 +11,7 @@ import json
 import statistics
 import sys
 
+from bench.measure import cpu_seconds
 from bench.workload import SlowEndpoint, saga
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.worker import Worker, WorkerConfig
@@ -23,7 +24,9 @@ async def run(url: str, concurrency: int, latency_s: float) -> dict[str, float]:
     worker = Worker(ledger, FlowRegistry([saga("io_q2c", endpoint)]), WorkerConfig(concurrency=concurrency))
     stop = asyncio.Event()
     sampler = asyncio.create_task(endpoint.sample_every(0.05, stop))
+    cpu_before = cpu_seconds()
     stats = await worker.drain()
+    cpu_used = cpu_seconds() - cpu_before
     stop.set()
     await sampler
     ledger.close()
@@ -32,6 +35,8 @@ async def run(url: str, concurrency: int, latency_s: float) -> dict[str, float]:
         "sagas": stats.completed,
         "peak_calls_in_flight": endpoint.peak,
         "mean_calls_in_flight": round(statistics.fmean(busy), 1) if busy else 0.0,
+        "cpu_ms_per_saga": round(cpu_used * 1000 / max(stats.completed, 1), 2),
+        "commits": worker.committer.commits,
     }
 
 

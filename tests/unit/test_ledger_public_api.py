@@ -23,6 +23,7 @@ EXPECTED = {
     "LedgerSession",
     "NewEvent",
     "OutboxCursor",
+    "PinnedWriter",
     "PostgresLedger",
     "SchemaStatus",
     "SqlLedger",

@@ -28,7 +28,7 @@ from syncline.engine.circuit import (
 from syncline.engine.classify import classify, classify_response, classify_status, parse_retry_after
 from syncline.engine.distributed_semaphore import PostgresSemaphore, namespace_key
 from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
-from syncline.engine.groupcommit import GroupCommitter
+from syncline.engine.groupcommit import GroupCommitter, Held
 from syncline.engine.http_intake import intake_router
 from syncline.engine.intake import AcceptResult, IncomingEvent, Intake, RejectedEvent, to_new_event
 from syncline.engine.journal import LedgerJournal
@@ -111,6 +111,7 @@ __all__ = [
     "FlowRegistry",
     "GroupCommitter",
     "Handler",
+    "Held",
     "InProcessBus",
     "IncomingEvent",
     "Intake",

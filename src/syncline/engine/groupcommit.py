@@ -14,16 +14,21 @@ of that batch counts as done.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from syncline.ledger import Lease, SqlLedger, SqlSession, StepRecord
+from syncline.ledger import Lease, PinnedWriter, SqlLedger, SqlSession, StepRecord
 from syncline.ledger.batch import StateChange, TransactionStart
 
 T = TypeVar("T")
+
+#: Rows a saga's journal holds back for the commit that ends its run (transaction row, last
+#: journal line, terminal state): they land in the same transaction as the delivery's outcome.
+Held = StateChange | TransactionStart | StepRecord
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ class GroupCommitter:
         self._batch = _Batch()
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="syncline-commit")
+        # Each flush thread keeps its own connection (see PinnedWriter for why and what it saves).
+        self._thread_writer = threading.local()
+        self._writers: list[PinnedWriter] = []
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.commits = 0
@@ -78,6 +86,9 @@ class GroupCommitter:
             await self._task
             self._task = None
         self._executor.shutdown(wait=True)
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
 
     def _enqueue(self) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -104,16 +115,18 @@ class GroupCommitter:
         self._batch.states.append(change)
         return self._enqueue()
 
-    def complete(self, lease: Lease, *final: StateChange | TransactionStart) -> asyncio.Future[None]:
+    def complete(self, lease: Lease, *final: Held) -> asyncio.Future[None]:
         """Mark a delivery done, with its transaction's final state in the same commit."""
         self._add_final(final)
         self._batch.completions.append(lease)
         return self._enqueue()
 
-    def _add_final(self, final: tuple[StateChange | TransactionStart, ...]) -> None:
+    def _add_final(self, final: tuple[Held, ...]) -> None:
         for item in final:
             if isinstance(item, TransactionStart):
                 self._batch.starts.append(item)
+            elif isinstance(item, StepRecord):
+                self._batch.steps.append(item)
             else:
                 self._batch.states.append(item)
 
@@ -122,9 +135,7 @@ class GroupCommitter:
         self._batch.failures.append((lease, error_class, message, retry_at))
         return self._enqueue()
 
-    def park(
-        self, lease: Lease, error_class: str, message: str, *final: StateChange | TransactionStart
-    ) -> asyncio.Future[None]:
+    def park(self, lease: Lease, error_class: str, message: str, *final: Held) -> asyncio.Future[None]:
         """Dead-letter a delivery (with its transaction's new state in the same commit)."""
         self._add_final(final)
         self._batch.parks.append((lease, error_class, message))
@@ -196,7 +207,7 @@ class GroupCommitter:
 
     def _write(self, batch: _Batch) -> list[Any]:
         """The one transaction: rows that others reference first (transactions before steps)."""
-        with self.ledger.transaction() as session:
+        with self._writer().transaction() as session:
             session.start_transactions(batch.starts)
             session.record_steps(batch.steps)
             session.set_transaction_states(batch.states)
@@ -209,6 +220,14 @@ class GroupCommitter:
                 session.defer(lease, until)
             return [self._isolated(session, operation) for operation, _ in batch.calls]
 
+    def _writer(self) -> PinnedWriter:
+        """This flush thread's writer, created on the thread's first flush."""
+        writer: PinnedWriter | None = getattr(self._thread_writer, "writer", None)
+        if writer is None:
+            writer = self._thread_writer.writer = PinnedWriter(self.ledger)
+            self._writers.append(writer)
+        return writer
+
     @staticmethod
     def _isolated(session: SqlSession, operation: Callable[[SqlSession], Any]) -> Any:
         """Run one queued call in a savepoint: its failure rolls back only itself, not the batch."""
@@ -219,4 +238,4 @@ class GroupCommitter:
             return _Failed(error)
 
 
-__all__ = ["GroupCommitter"]
+__all__ = ["GroupCommitter", "Held"]

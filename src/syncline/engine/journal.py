@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Mapping
 
 from syncline.engine.business_keys import business_keys_from, external_keys_from
-from syncline.engine.groupcommit import GroupCommitter
+from syncline.engine.groupcommit import GroupCommitter, Held
 from syncline.engine.saga import Flow, SagaState
 from syncline.ledger import SqlLedger, StepRecord, StoredEvent
 from syncline.ledger.batch import StateChange, TransactionStart
@@ -30,6 +30,7 @@ class LedgerJournal:
         self.preloaded: dict[str, dict[int, StepRecord]] = {}
         self._starts: dict[str, TransactionStart] = {}
         self._finals: dict[str, StateChange] = {}
+        self._last_lines: dict[str, StepRecord] = {}
 
     async def steps_of(self, transaction: str) -> Mapping[int, StepRecord]:
         """Journal lines of a transaction (from the claim's batched read when available)."""
@@ -53,8 +54,12 @@ class LedgerJournal:
             external=external_keys_from(event.type, event.payload),
         )
 
-    async def record(self, record: StepRecord) -> None:
-        """Journal one step; returns once committed."""
+    async def record(self, record: StepRecord, *, last: bool = False) -> None:
+        """Journal one step; returns once committed, or at once for the run's last step, whose line
+        is held for the completion commit (see `saga.Journal.record`)."""
+        if last:
+            self._last_lines[record.transaction_id] = record
+            return
         await self.committer.record_step(record, self._starts.pop(record.transaction_id, None))
 
     async def set_state(self, transaction: str, state: SagaState, current_step: int | None) -> None:
@@ -65,16 +70,15 @@ class LedgerJournal:
             return
         await self.committer.set_state(change, self._starts.pop(transaction, None))
 
-    def take_final(self, transaction: str) -> tuple[StateChange | TransactionStart, ...]:
-        """What must commit with the delivery's outcome: an unwritten transaction row, the final state."""
-        held: list[StateChange | TransactionStart] = []
-        start = self._starts.pop(transaction, None)
-        if start is not None:
-            held.append(start)
-        final = self._finals.pop(transaction, None)
-        if final is not None:
-            held.append(final)
-        return tuple(held)
+    def take_final(self, transaction: str) -> tuple[Held, ...]:
+        """What must commit with the delivery's outcome: an unwritten transaction row, the last
+        step's journal line, the final state (in that order: each references the one before)."""
+        held = (
+            self._starts.pop(transaction, None),
+            self._last_lines.pop(transaction, None),
+            self._finals.pop(transaction, None),
+        )
+        return tuple(item for item in held if item is not None)
 
     async def find_event(self, event_type: str, subject: str) -> StoredEvent | None:
         """A stored event a waiting step is looking for."""

@@ -170,8 +170,15 @@ class Journal(Protocol):
         """Create the transaction row if it does not exist (idempotent)."""
         ...
 
-    async def record(self, record: StepRecord) -> None:
-        """Write (or overwrite) one step's journal line; durable on return."""
+    async def record(self, record: StepRecord, *, last: bool = False) -> None:
+        """Write (or overwrite) one step's journal line; durable on return.
+
+        `last` says no step of this run follows. The journal may then hold the line and write it in
+        the commit that ends the run (the delivery's completion) instead of a commit of its own: one
+        commit wait less per saga. Nothing else can start in between, and if that commit never
+        happens the step re-runs with the same idempotency key, exactly as after a crash between a
+        call and its journal line.
+        """
         ...
 
     async def set_state(self, transaction: str, state: SagaState, current_step: int | None) -> None:
@@ -228,9 +235,10 @@ class SagaRunner:
         }
         numbers = flow.numbered()
         try:
-            for stage in flow.stages:
+            for index, stage in enumerate(flow.stages):
                 branches = stage.branches if isinstance(stage, Parallel) else (stage,)
-                await self._run_stage(run, [(numbers[step.name], step) for step in branches])
+                last = index == len(flow.stages) - 1 and len(branches) == 1
+                await self._run_stage(run, [(numbers[step.name], step) for step in branches], last=last)
         except AbortSaga as abort:
             await self._compensate(run, numbers)
             await self.journal.set_state(transaction, SagaState.ABORTED, None)
@@ -238,12 +246,12 @@ class SagaRunner:
         await self.journal.set_state(transaction, SagaState.COMPLETED, len(numbers))
         return SagaResult(transaction, SagaState.COMPLETED)
 
-    async def _run_stage(self, run: _Run, steps: Sequence[tuple[int, Step]]) -> None:
+    async def _run_stage(self, run: _Run, steps: Sequence[tuple[int, Step]], *, last: bool = False) -> None:
         pending = [(n, s) for n, s in steps if _unsettled(run.recorded.get(n))]
         if not pending:
             return
         if len(pending) == 1:
-            await self._run_step(run, *pending[0])
+            await self._run_step(run, *pending[0], last=last)
             return
         outcomes = await asyncio.gather(
             *(self._run_step(run, n, s) for n, s in pending), return_exceptions=True
@@ -252,7 +260,7 @@ class SagaRunner:
         if errors:
             raise _most_severe(errors)
 
-    async def _run_step(self, run: _Run, step_no: int, step: Step) -> None:
+    async def _run_step(self, run: _Run, step_no: int, step: Step, *, last: bool = False) -> None:
         context = StepContext(
             run.transaction,
             step_no,
@@ -284,7 +292,7 @@ class SagaRunner:
             )
             raise error from exc
         record = _line(context, step, StepOutcome.SUCCEEDED, external_id, started, self.clock(), began)
-        await self.journal.record(record)
+        await self.journal.record(record, last=last)
         run.recorded[step_no] = record
         run.results[step.name] = external_id
 

@@ -9,6 +9,7 @@ from syncline.ledger.base import SqlLedger
 from syncline.ledger.errors import InvalidTransitionError, UnknownRecordError, XrefConflictError
 from syncline.ledger.factory import connect_ledger, open_ledger
 from syncline.ledger.migrate import SchemaStatus, head_revision
+from syncline.ledger.pinned import PinnedWriter
 from syncline.ledger.postgres import PostgresLedger
 from syncline.ledger.queue import CLAIM_HEADS_SQL
 from syncline.ledger.records import (
@@ -56,6 +57,7 @@ __all__ = [
     "LedgerSession",
     "NewEvent",
     "OutboxCursor",
+    "PinnedWriter",
     "PostgresLedger",
     "SchemaStatus",
     "SqlLedger",

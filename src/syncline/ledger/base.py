@@ -27,6 +27,19 @@ R = TypeVar("R")
 READ_ONLY = "syncline_read_only"
 
 
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Lost connections and lock timeouts become TransientError (retried, never dead-lettered)."""
+    try:
+        yield
+    except OperationalError as error:
+        raise TransientError(f"ledger unavailable: {error.orig}", system="ledger") from error
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise TransientError(f"ledger connection lost: {error.orig}", system="ledger") from error
+        raise
+
+
 def _in_transaction(
     operation: Callable[Concatenate[SqlSession, P], R],
 ) -> Callable[Concatenate[SqlLedger, P], R]:
@@ -73,17 +86,10 @@ class SqlLedger:
     @contextmanager
     def _connection(self, *, read_only: bool) -> Iterator[Connection]:
         """A pooled connection; lost connections and lock timeouts surface as TransientError."""
-        try:
-            with self.engine.connect() as conn:
-                if read_only:
-                    conn.execution_options(**{READ_ONLY: True})
-                yield conn
-        except OperationalError as error:
-            raise TransientError(f"ledger unavailable: {error.orig}", system="ledger") from error
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                raise TransientError(f"ledger connection lost: {error.orig}", system="ledger") from error
-            raise
+        with translated_errors(), self.engine.connect() as conn:
+            if read_only:
+                conn.execution_options(**{READ_ONLY: True})
+            yield conn
 
     def schema_status(self) -> migrate.SchemaStatus:
         """Where this database stands against the code's migrations."""
@@ -155,4 +161,4 @@ class SqlLedger:
     count_api_tokens = _in_read(SqlSession.count_api_tokens)
 
 
-__all__ = ["READ_ONLY", "SqlLedger"]
+__all__ = ["READ_ONLY", "SqlLedger", "translated_errors"]

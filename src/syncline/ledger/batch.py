@@ -11,6 +11,7 @@ back until `until` without the wait counting as an attempt (the claim counted on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,28 +83,26 @@ def _values_chunks(
         yield ", ".join([row_text] * len(chunk)), [value for row in chunk for value in row]
 
 
-#: PostgreSQL array type of each column the bulk statements write (unnest wants them typed).
-_PG_ARRAY_TYPES = {
-    "step_no": "int[]",
-    "attempts": "int[]",
-    "duration_ms": "int[]",
-    "flow_version": "int[]",
-    "started_at": "timestamptz[]",
-    "finished_at": "timestamptz[]",
-    "recorded_at": "timestamptz[]",
-    "created_at": "timestamptz[]",
-    "updated_at": "timestamptz[]",
-}
+def _from_json(table: str, columns: Sequence[str]) -> str:
+    """`SELECT <columns> FROM json_populate_recordset(NULL::<table>, %s::json)`: rows as ONE parameter.
 
-
-def _unnest(columns: Sequence[str]) -> str:
-    """`unnest(%s::text[], %s::int[], ...)`: one array parameter per column.
-
-    On PostgreSQL the statement text is then the same whatever the batch size, so psycopg parses it
-    once (it re-parses every distinct statement text, which for a 1000-row VALUES list cost more
-    than the database work), and the whole batch is still one round trip.
+    Why JSON and not one array per column (`unnest`): the statement text is the same whatever the
+    batch size either way (psycopg parses it once), but encoding a batch with the C `json` module
+    costs about half of what psycopg's per-element array dumping does, and the server parses it
+    no slower. The table's own row type gives each field its column type.
     """
-    return "unnest(" + ", ".join(f"%s::{_PG_ARRAY_TYPES.get(name, 'text[]')}" for name in columns) + ")"
+    return f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, %s::json)"
+
+
+def _json_rows(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
+    """The rows as a JSON array of objects (timestamps in ISO 8601 with their offset)."""
+    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_iso)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to a ledger batch")
 
 
 def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
@@ -193,9 +192,9 @@ class BatchOperations(QueueOperations):
         ]
         columns = ", ".join(_START_COLUMNS)
         if self._postgres:
-            source = _unnest(_START_COLUMNS)
-            sql = f"INSERT INTO transactions ({columns}) SELECT * FROM {source} ON CONFLICT (id) DO NOTHING"
-            self.conn.exec_driver_sql(sql, _columns_of(params, len(_START_COLUMNS)))
+            source = _from_json("transactions", _START_COLUMNS)
+            sql = f"INSERT INTO transactions ({columns}) {source} ON CONFLICT (id) DO NOTHING"
+            self.conn.exec_driver_sql(sql, (_json_rows(_START_COLUMNS, params),))
         else:
             for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
                 sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
@@ -213,8 +212,8 @@ class BatchOperations(QueueOperations):
         insert = f"INSERT INTO transaction_keys ({', '.join(_KEY_COLUMNS)})"
         if self._postgres:
             self.conn.exec_driver_sql(
-                f"{insert} SELECT * FROM {_unnest(_KEY_COLUMNS)} ON CONFLICT DO NOTHING",
-                _columns_of(unique, len(_KEY_COLUMNS)),
+                f"{insert} {_from_json('transaction_keys', _KEY_COLUMNS)} ON CONFLICT DO NOTHING",
+                (_json_rows(_KEY_COLUMNS, unique),),
             )
             return
         for values, flat in _values_chunks(self.flavor.name, unique, len(_KEY_COLUMNS)):
@@ -242,10 +241,10 @@ class BatchOperations(QueueOperations):
         )
         if self._postgres:
             sql = (
-                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) SELECT * FROM {_unnest(_STEP_COLUMNS)} "
+                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) {_from_json('steps', _STEP_COLUMNS)} "
                 f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
             )
-            self.conn.exec_driver_sql(sql, _columns_of(params, len(_STEP_COLUMNS)))
+            self.conn.exec_driver_sql(sql, (_json_rows(_STEP_COLUMNS, params),))
             return
         for values, flat in _values_chunks(self.flavor.name, params, len(_STEP_COLUMNS)):
             sql = (

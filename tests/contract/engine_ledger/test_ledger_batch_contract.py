@@ -163,3 +163,37 @@ def test_key_sequences_of_a_mixed_batch_continue_per_key_across_batches(any_ledg
     second = any_ledger.append_events(batch("y"), [])
     sequences = [item.key_seq for item in first.appended + second.appended]
     assert sequences == [1, 1, 2, 1, 2, 3, 3, 4, 2, 4]
+
+
+AWKWARD = 'quote " backslash \\ newline \n tab \t unicode ÄÖü 日本 emoji 🚀 percent %s %(x)s'
+
+
+def test_awkward_text_and_microsecond_timestamps_survive_the_bulk_statements(any_ledger: SqlLedger) -> None:
+    """PostgreSQL writes batches as one JSON parameter: escaping and timestamp precision must hold."""
+    (tx,) = tx_ids(1)
+    when = datetime(2026, 5, 4, 23, 59, 59, 999999, tzinfo=UTC)
+    with any_ledger.transaction() as session:
+        session.start_transactions([TransactionStart(tx, "q2c", 1, AWKWARD[:100])])
+        session.record_steps(
+            [
+                StepRecord(
+                    transaction_id=tx,
+                    step_no=1,
+                    name="create_sales_order",
+                    target_system="netsuite",
+                    outcome=StepOutcome.SUCCEEDED,
+                    idempotency_key=f"key-{tx}",
+                    external_id="SO-ü-🚀-1",
+                    error_message=AWKWARD,
+                    started_at=when,
+                    finished_at=when,
+                )
+            ]
+        )
+    [line_back] = any_ledger.steps_of(tx)
+    assert line_back.error_message == AWKWARD
+    assert line_back.external_id == "SO-ü-🚀-1"
+    assert line_back.started_at == when
+    record = any_ledger.get_transaction(tx)
+    assert record is not None and record.correlation_id == AWKWARD[:100]
+    assert [found.id for found in any_ledger.search_transactions("SO-ü-🚀-1")] == [tx]

@@ -385,3 +385,39 @@ async def test_auth_failure_is_retried_once_then_dead_lettered(ledger: SqlLedger
     assert (stats.claimed, stats.retried, stats.completed, stats.parked) == (4, 2, 1, 1)
     parked = ledger.list_deliveries(status=DeliveryStatus.PARKED)
     assert [(d.ordering_key, d.last_error_class, d.attempts) for d in parked] == [("ord-1", "auth", 2)]
+
+
+async def test_the_last_step_line_commits_with_the_completion_and_a_lost_completion_reruns_that_step(
+    ledger: SqlLedger, clock: FakeClock
+) -> None:
+    """The final journal line rides in the completion's commit (one commit wait less per saga).
+
+    Until that commit lands the step is not journaled, so a crash there re-runs it with the same
+    idempotency key: the downstream system sees one key, never a second record.
+    """
+    recorder = Recorder()
+    flow = Flow("q2c", 1, (recorder.step("s1"), recorder.step("s2")), triggers=(ORDER_ACCEPTED,))
+    registry = FlowRegistry([flow])
+    event = order_event("ord-1", 1)
+    Intake(ledger, registry).accept([event])
+    tx = transaction_id("q2c", event.id)
+    worker = make_worker(ledger, [flow], clock)
+    worker.committer.start()
+    try:
+        (claimed,) = await worker._claim("q2c", 1)
+        await worker.runner.run(flow, claimed.event)  # as a worker does, stopped before completing
+        assert [line.step_no for line in ledger.steps_of(tx)] == [1]
+        held = worker.journal.take_final(tx)
+        assert [type(item).__name__ for item in held] == ["StepRecord", "StateChange"]
+        # The process "dies" here: the held line and the completion never commit.
+    finally:
+        await worker.committer.close()
+    clock.advance(3600)  # the lease expires; another worker reclaims and resumes at step 2
+    assert ledger.reclaim_expired() == [claimed.delivery.id]
+    stats = await make_worker(ledger, [flow], clock).drain()
+    assert stats.completed == 1
+    assert [line.step_no for line in ledger.steps_of(tx)] == [1, 2]
+    assert (recorder.count("s1"), recorder.count("s2")) == (1, 2)
+    assert len({call[2] for call in recorder.calls if call[0] == "s2"}) == 1  # same idempotency key
+    record = ledger.get_transaction(tx)
+    assert record is not None and record.state == "completed"
