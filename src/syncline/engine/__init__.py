@@ -70,6 +70,7 @@ from syncline.engine.saga import (
     WaitPending,
     idempotency_key,
     transaction_id,
+    wait_key,
 )
 from syncline.engine.tracing import (
     CORRELATION_HEADER,
@@ -186,4 +187,5 @@ __all__ = [
     "traceparent_or_new",
     "transaction_id",
     "utc_now",
+    "wait_key",
 ]

@@ -46,7 +46,7 @@ class _Batch:
     completions: list[Lease] = field(default_factory=list)
     failures: list[tuple[Lease, str, str, datetime]] = field(default_factory=list)
     parks: list[tuple[Lease, str, str]] = field(default_factory=list)
-    defers: list[tuple[Lease, datetime]] = field(default_factory=list)
+    defers: list[tuple[Lease, datetime, str | None]] = field(default_factory=list)
     calls: list[tuple[Callable[[SqlSession], Any], asyncio.Future[Any]]] = field(default_factory=list)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
@@ -141,9 +141,9 @@ class GroupCommitter:
         self._batch.parks.append((lease, error_class, message))
         return self._enqueue()
 
-    def defer(self, lease: Lease, until: datetime) -> asyncio.Future[None]:
-        """Put a waiting delivery back until `until` without counting an attempt."""
-        self._batch.defers.append((lease, until))
+    def defer(self, lease: Lease, until: datetime, waiting_for: str | None = None) -> asyncio.Future[None]:
+        """Give a waiting delivery back until `until` or until intake sees `waiting_for` (no attempt)."""
+        self._batch.defers.append((lease, until, waiting_for))
         return self._enqueue()
 
     def call(self, operation: Callable[[SqlSession], T]) -> asyncio.Future[T]:
@@ -216,8 +216,8 @@ class GroupCommitter:
                 session.fail(lease, error_class, message, retry_at)
             for lease, error_class, message in batch.parks:
                 session.park(lease, error_class, message)
-            for lease, until in batch.defers:
-                session.defer(lease, until)
+            for lease, until, waiting_for in batch.defers:
+                session.defer(lease, until, waiting_for=waiting_for)
             return [self._isolated(session, operation) for operation, _ in batch.calls]
 
     def _writer(self) -> PinnedWriter:

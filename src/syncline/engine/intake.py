@@ -21,6 +21,7 @@ from syncline.contracts.catalog import validate_event
 from syncline.contracts.envelope import EventEnvelope
 from syncline.contracts.errors import ContractError
 from syncline.engine.registry import FlowRegistry
+from syncline.engine.saga import wait_key
 from syncline.engine.tracing import new_trace
 from syncline.ledger import Ledger, NewEvent
 
@@ -143,8 +144,14 @@ class Intake:
         """Validate, then persist the valid events (and the source checkpoint) in one transaction."""
         valid, rejected = self.validate(events, source_system=source_system)
         batch = [to_new_event(envelope, self.registry.priority_for(envelope.type)) for envelope in valid]
+        awaited = self.registry.awaited_types
         with self.ledger.transaction() as session:
             result = session.append_events(batch, lambda event: self.registry.consumers_for(event.type))
+            appended = set(result.appended_ids)
+            arrivals = [e for e in valid if e.type in awaited and e.id in appended]
+            # Sagas waiting for one of these events become due in this same commit: the wait ends
+            # when the event is durable, not at the waiting saga's next scheduled look.
+            session.wake_waiting([wait_key(e.type, e.subject) for e in arrivals])
             if checkpoint is not None:
                 session.set_checkpoint(*checkpoint)
         return AcceptResult(result.appended_ids, result.duplicates, tuple(rejected))

@@ -51,6 +51,16 @@ class FlowRegistry:
         """Flow names an event of `event_type` starts."""
         return [name for name, flow in sorted(self._flows.items()) if event_type in flow.triggers]
 
+    @property
+    def awaited_types(self) -> frozenset[str]:
+        """Event types some flow's step waits for: intake wakes the waiting sagas when one arrives."""
+        return frozenset(
+            step.wait.event_type
+            for flow in self._flows.values()
+            for step in flow.steps
+            if step.wait is not None
+        )
+
     def priority_for(self, event_type: str) -> int:
         """Delivery priority of an event: that of the most urgent flow it starts."""
         urgent = [self._flows[name].priority for name in self.consumers_for(event_type)]

@@ -141,11 +141,22 @@ class AbortSaga(SynclineError):
 
 
 class WaitPending(SynclineError):
-    """The saga waits for a correlated event; the worker defers the delivery until `until`."""
+    """The saga waits; the worker defers the delivery until `until`.
 
-    def __init__(self, message: str, *, until: datetime) -> None:
+    `wakes_on` (a `wait_key`) names the event that ends the wait: intake makes the delivery due as
+    soon as that event is accepted, so `until` is only the fallback re-check. Waits on something
+    that sends no event (an ERP decision read by polling) leave it None.
+    """
+
+    def __init__(self, message: str, *, until: datetime, wakes_on: str | None = None) -> None:
         super().__init__(message, code="waiting")
         self.until = until
+        self.wakes_on = wakes_on
+
+
+def wait_key(event_type: str, subject: str | None) -> str:
+    """How a waiting delivery names the event it waits for, and how intake looks arrivals up."""
+    return f"{event_type} {subject or ''}"
 
 
 class SagaState(StrEnum):
@@ -321,7 +332,9 @@ class SagaRunner:
             run.recorded[context.step_no] = record
         await self.journal.set_state(run.transaction, SagaState.WAITING, context.step_no)
         raise WaitPending(
-            f"waiting for {wait.event_type} {subject}", until=min(deadline, now + wait.poll_every)
+            f"waiting for {wait.event_type} {subject}",
+            until=min(deadline, now + wait.poll_every),
+            wakes_on=wait_key(wait.event_type, subject),
         )
 
     async def _compensate(self, run: _Run, numbers: Mapping[str, int]) -> None:

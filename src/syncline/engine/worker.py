@@ -200,7 +200,7 @@ class Worker:
             try:
                 await self.runner.run(flow, claimed.event, trace=trace, attempt=claimed.delivery.attempts)
             except WaitPending as waiting:
-                await self.committer.defer(claimed.lease, waiting.until)
+                await self.committer.defer(claimed.lease, waiting.until, waiting.wakes_on)
                 self.stats.deferred += 1
                 return
             except Exception as exc:

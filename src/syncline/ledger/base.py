@@ -121,6 +121,7 @@ class SqlLedger:
     park = _in_transaction(SqlSession.park)
     replay = _in_transaction(SqlSession.replay)
     skip = _in_transaction(SqlSession.skip)
+    wake_waiting = _in_transaction(SqlSession.wake_waiting)
     start_transaction = _in_transaction(SqlSession.start_transaction)
     update_transaction = _in_transaction(SqlSession.update_transaction)
     add_external_keys = _in_transaction(SqlSession.add_external_keys)

@@ -369,8 +369,13 @@ class BatchOperations(QueueOperations):
             )
         return sorted(int(row[0]) for row in done)
 
-    def defer(self, lease: Lease, until: datetime, now: datetime | None = None) -> bool:
-        """Give a held item back until `until` without counting the attempt (a saga is waiting)."""
+    def defer(
+        self, lease: Lease, until: datetime, now: datetime | None = None, *, waiting_for: str | None = None
+    ) -> bool:
+        """Give a held item back until `until` without counting the attempt (a saga is waiting).
+
+        `waiting_for` ("<event type> <subject>", see `engine.saga.wait_key`) lets intake wake the
+        item as soon as that event arrives instead of at `until`."""
         at = self._now(now)
         statement = (
             update(deliveries)
@@ -384,10 +389,31 @@ class BatchOperations(QueueOperations):
                 lease_owner=None,
                 lease_expires_at=None,
                 updated_at=at,
+                waiting_for=waiting_for[:500] if waiting_for else None,
             )
             .returning(deliveries.c.id)
         )
         return self.conn.execute(statement).first() is not None
+
+    def wake_waiting(self, keys: Sequence[str], now: datetime | None = None) -> list[int]:
+        """Make every pending delivery waiting for one of `keys` due now; returns their ids."""
+        if not keys:
+            return []
+        at = self._now(now)
+        woken: list[int] = []
+        unique = sorted({key[:500] for key in keys})
+        for offset in range(0, len(unique), CHUNK):
+            statement = (
+                update(deliveries)
+                .where(
+                    deliveries.c.waiting_for.in_(unique[offset : offset + CHUNK]),
+                    deliveries.c.status == DeliveryStatus.PENDING.value,
+                )
+                .values(next_attempt_at=at, waiting_for=None, updated_at=at)
+                .returning(deliveries.c.id)
+            )
+            woken.extend(row[0] for row in self.conn.execute(statement))
+        return woken
 
     def steps_of_many(self, transaction_ids: Sequence[str]) -> dict[str, dict[int, StepRecord]]:
         """The journals of many transactions in one query: {transaction id: {step no: line}}."""

@@ -97,6 +97,7 @@ def delivery_from_row(row: Mapping[Any, Any]) -> Delivery:
         last_error_message=row["last_error_message"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        waiting_for=row.get("waiting_for"),
     )
 
 

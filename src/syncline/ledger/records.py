@@ -213,6 +213,8 @@ class Delivery:
     last_error_message: str | None
     created_at: datetime
     updated_at: datetime
+    #: "<event type> <subject>" a deferred saga waits for (intake wakes it when that arrives).
+    waiting_for: str | None = None
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,10 @@ class LedgerSession(Protocol):
         """Give up on parked, failed or pending items on purpose; the key's next item becomes head."""
         ...
 
+    def wake_waiting(self, keys: Sequence[str], now: datetime | None = None) -> list[int]:
+        """Make pending items deferred on one of these wait keys due now; returns their ids."""
+        ...
+
     def get_delivery(self, delivery_id: int) -> Delivery | None:
         """One delivery by id."""
         ...

@@ -53,6 +53,8 @@ def _in_list(values: tuple[str, ...]) -> str:
 
 OPEN_SQL = f"status IN ({_in_list(OPEN_STATUSES)})"
 CLAIMABLE_SQL = f"status IN ({_in_list(CLAIMABLE_STATUSES)})"
+#: Deferred deliveries that wait for an event; rows leave this index once claimed again.
+WAITING_SQL = "waiting_for IS NOT NULL AND status = 'pending'"
 
 ordering_keys = Table(
     "ordering_keys",
@@ -110,6 +112,8 @@ deliveries = Table(
     Column("last_error_message", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What a deferred saga waits for ("<event type> <subject>"): intake wakes it when that arrives.
+    Column("waiting_for", String(500)),
     UniqueConstraint("consumer", "event_position"),
     CheckConstraint(f"status IN ({_in_list(tuple(DeliveryStatus))})", name="status"),
     # The key's queue: finds "is anything open ahead of me in this key?" in one index probe.
@@ -129,6 +133,12 @@ deliveries = Table(
     ),
     Index(None, "status", "consumer"),
     Index(None, "event_id"),
+    Index(
+        "ix_deliveries_waiting_for",
+        "waiting_for",
+        postgresql_where=text(WAITING_SQL),
+        sqlite_where=text(WAITING_SQL),
+    ),
     comment="Work queue: one row per (consumer, event) with status, attempts, lease and last error.",
 )
 

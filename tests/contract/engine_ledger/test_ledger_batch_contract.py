@@ -197,3 +197,39 @@ def test_awkward_text_and_microsecond_timestamps_survive_the_bulk_statements(any
     record = any_ledger.get_transaction(tx)
     assert record is not None and record.correlation_id == AWKWARD[:100]
     assert [found.id for found in any_ledger.search_transactions("SO-ü-🚀-1")] == [tx]
+
+
+def test_wake_waiting_makes_only_pending_items_waiting_for_that_key_due_now(any_ledger: SqlLedger) -> None:
+    events = [
+        NewEvent(
+            event_id=f"ev-{uuid.uuid4().hex}",
+            type="t",
+            source="urn:test",
+            subject=f"k{n}",
+            ordering_key=f"k{n}",
+            payload={"n": n},
+        )
+        for n in range(3)
+    ]
+    flow = f"flow-{uuid.uuid4().hex}"  # the PostgreSQL database is shared by the session's tests
+    any_ledger.append_events(events, [flow])
+    start = datetime.now(UTC)
+    claimed = any_ledger.claim_next_per_key(flow, "w1", 10, 60, start)
+    later = start + timedelta(hours=1)
+    with any_ledger.transaction() as session:
+        for item, key in zip(claimed, ["approval a", "approval a", "approval b"], strict=True):
+            assert session.defer(item.lease, later, start, waiting_for=key)
+    assert sorted(d.waiting_for or "" for d in any_ledger.list_deliveries() if d.consumer == flow) == [
+        "approval a",
+        "approval a",
+        "approval b",
+    ]
+    now = start + timedelta(seconds=3)
+    woken = any_ledger.wake_waiting(["approval a", "nobody waits for this"], now)
+    assert sorted(woken) == sorted(item.delivery.id for item in claimed[:2])
+    by_id = {d.id: d for d in any_ledger.list_deliveries() if d.consumer == flow}
+    assert [by_id[i].next_attempt_at for i in sorted(woken)] == [now, now]
+    assert by_id[claimed[2].delivery.id].next_attempt_at == later  # another key: still waiting
+    assert by_id[claimed[2].delivery.id].waiting_for == "approval b"
+    assert any_ledger.wake_waiting(["approval a"], now) == []  # woken once; nothing waits any more
+    assert any_ledger.wake_waiting([], now) == []

@@ -305,6 +305,42 @@ async def test_a_step_waits_for_a_correlated_event_without_holding_a_worker(
     assert (recorder.count("request"), recorder.count("write_back")) == (1, 1)
 
 
+async def test_the_awaited_event_wakes_the_waiting_saga_at_once_instead_of_at_its_next_look(
+    ledger: SqlLedger, clock: FakeClock
+) -> None:
+    """The wait re-checks only every hour here; intake of the approval makes it due immediately."""
+    recorder = Recorder()
+    wait = WaitFor(
+        ORDER_ACCEPTED,
+        correlate=lambda ctx: f"{ctx.event.subject}-erp",
+        timeout=timedelta(days=1),
+        poll_every=timedelta(hours=1),
+    )
+    flow = Flow(
+        "q2c",
+        1,
+        (recorder.step("request"), Step("erp_approval", wait=wait), recorder.step("write_back")),
+        triggers=(ORDER_ACCEPTED,),
+    )
+    registry = FlowRegistry([flow])
+    assert registry.awaited_types == {ORDER_ACCEPTED}
+    intake = Intake(ledger, registry)
+    event = order_event("ord-1", 1)
+    intake.accept([event])
+    assert (await make_worker(ledger, [flow], clock).drain()).deferred == 1
+    (waiting,) = ledger.list_deliveries()
+    assert waiting.waiting_for == f"{ORDER_ACCEPTED} ord-1-erp"
+    assert waiting.next_attempt_at == clock.now + timedelta(hours=1)
+    assert (await make_worker(ledger, [flow], clock).drain()).claimed == 0  # not due, nothing arrived
+    intake.accept([order_event("ord-1-erp", 1, key="erp-approvals")])  # the approval; clock unchanged
+    woken = ledger.get_delivery(waiting.id)
+    assert woken is not None and woken.next_attempt_at == clock.now and woken.waiting_for is None
+    await make_worker(ledger, [flow], clock).drain()
+    record = ledger.get_transaction(transaction_id("q2c", event.id))
+    assert record is not None and record.state == "completed"
+    assert recorder.count("write_back") == 1
+
+
 async def test_a_wait_that_times_out_becomes_an_exception(ledger: SqlLedger, clock: FakeClock) -> None:
     wait = WaitFor(ORDER_ACCEPTED, correlate=lambda ctx: "never", timeout=timedelta(minutes=10))
     flow = Flow("q2c", 1, (Step("erp_approval", wait=wait),), triggers=(ORDER_ACCEPTED,))
