@@ -40,7 +40,11 @@ class DatabaseSettings(BaseModel):
 class BusSettings(BaseModel):
     """Where canonical events are distributed after they are durable in the outbox."""
 
-    kind: Literal["inprocess", "nats"] = Field(default="inprocess", description="relay target")
+    kind: Literal["inprocess", "nats", "off"] = Field(
+        default="inprocess",
+        description="where `syncline run` relays the outbox: in-process bus, NATS JetStream, or off "
+        "(run `syncline relay` yourself)",
+    )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server for the relay")
     stream: str = Field(default="SYNCLINE", description="JetStream stream name")
 

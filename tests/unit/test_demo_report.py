@@ -70,3 +70,26 @@ def test_the_summary_names_a_failed_check_and_its_culprits() -> None:
     text = console.export_text()
     assert "FAILED" in text and "opp-9" in text and "acme.example" in text
     assert "CREDIT_HOLD 1" in text
+
+
+def test_the_summary_tells_what_the_relay_published_and_what_a_subscriber_received() -> None:
+    report = _report()
+    report.bus = {
+        "kind": "inprocess",
+        "published": 7,
+        "duplicates": 1,
+        "received_by_type": {"syncline.invoice.posted.v1": 5, "syncline.order.booked.v1": 2},
+    }
+    console = Console(record=True, width=200)
+    print_summary(console, report)
+    text = console.export_text()
+    assert "7 canonical events published to the in-process bus (duplicates dropped 1)" in text
+    assert "a subscriber received 7 — most: syncline.invoice.posted.v1 5" in text
+
+
+def test_a_relay_that_is_off_is_said_to_be_off() -> None:
+    report = _report()
+    report.bus = {"kind": "off"}
+    console = Console(record=True, width=200)
+    print_summary(console, report)
+    assert "Outbox relay off in this process" in console.export_text()

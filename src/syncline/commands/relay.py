@@ -50,10 +50,7 @@ async def _serve(relay: OutboxRelay, bus: NatsJetStreamBus, once: bool) -> int:
     await bus.connect()
     try:
         if once:
-            total = 0
-            while (done := await relay.run_once()).published + done.duplicates:
-                total += done.published
-            return total
+            return await relay.catch_up()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -35,6 +35,7 @@ from syncline.connectors.stripe.source import (
     gap_fill,
 )
 from syncline.demo.billing_clock import ClockedBillingSink
+from syncline.demo.bus_tally import BusTally
 from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
 from syncline.demo.faults import FaultWeather, Weather
@@ -45,6 +46,7 @@ from syncline.demo.report import DemoReport
 from syncline.demo.sandbox_host import SandboxHost, sandboxes_in_process
 from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, DemoProduct, Problem, Scenario, build_scenario
 from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
+from syncline.engine import InProcessBus
 from syncline.errors import RateLimitedError, TransientError
 from syncline.flows import FlowSettings
 from syncline.runtime import Runtime, RuntimeSettings
@@ -127,6 +129,7 @@ class Month:
         self.hands = Hands(self.info)
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []
+        self.bus_seen = BusTally()
         self.injected: dict[str, dict[str, int]] = {s: {} for s in SYSTEMS}
         self.sf_ids: dict[str, str] = {}
         self.gap: dict[str, int] = {}
@@ -199,6 +202,8 @@ class Month:
         settings = RuntimeSettings(database_url=self.options.database_url, flows=DEMO_FLOWS)
         self.runtime = await Runtime.start(settings, self.info)
         relax_fsync(self.rt.ledger.engine)
+        if isinstance(self.rt.bus, InProcessBus):
+            self.rt.bus.subscribe("", self.bus_seen.record)  # what an in-process subscriber gets
         clock = await self.hands.stripe_call(
             "POST",
             "/v1/test_helpers/test_clocks",
@@ -448,6 +453,9 @@ class Month:
         return await self.conclude()
 
     async def conclude(self) -> DemoReport:
+        relay = self.rt.relay
+        if relay is not None and not await relay.caught_up(timeout_s=30):
+            self.notes.append("the outbox relay had not caught up within 30 s when the report was taken")
         counters = self.rt.counters().as_dict()
         snapshots = {system: await self.hands.snapshot(system) for system in SYSTEMS}
         self.injected = await asyncio.to_thread(self.host.injected)
@@ -463,6 +471,11 @@ class Month:
                 "throttle_bursts": self.bursts,
             },
             webhooks={**self.inbox.as_dict(), "gap_fill": self.gap},
+            bus={
+                **counters["bus"],
+                "received_by_type": dict(self.bus_seen.by_type),
+                "received_twice": self.bus_seen.repeated,
+            },
             timings_s=self.timings,
             ledger=self.options.database_url,
             notes=self.notes,

@@ -34,6 +34,7 @@ class DemoReport:
     scenario: dict[str, Any] = field(default_factory=dict)
     faults: dict[str, Any] = field(default_factory=dict)
     webhooks: dict[str, Any] = field(default_factory=dict)
+    bus: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     ledger: str = ""
     notes: list[str] = field(default_factory=list)
@@ -47,6 +48,7 @@ class DemoReport:
             "scenario": self.scenario,
             "faults": self.faults,
             "webhooks": self.webhooks,
+            "bus": self.bus,
             "timings_s": {k: round(v, 2) for k, v in self.timings_s.items()},
             "ledger": self.ledger,
             "notes": self.notes,
@@ -125,6 +127,23 @@ def check_lines(check: CheckResult) -> list[str]:
     return lines
 
 
+_BUS_NAMES = {"inprocess": "in-process", "nats": "NATS JetStream"}
+
+
+def bus_line(bus: Mapping[str, Any]) -> str:
+    """What the outbox relay did: how many canonical events reached which bus, and what subscribers saw."""
+    if bus.get("kind") == "off":
+        return "Outbox relay off in this process (bus.kind = off)"
+    seen = bus.get("received_by_type") or {}
+    top = ", ".join(f"{kind} {count}" for kind, count in sorted(seen.items(), key=lambda kv: -kv[1])[:3])
+    return (
+        f"Outbox relay: {bus.get('published', 0)} canonical events published to the "
+        f"{_BUS_NAMES.get(str(bus.get('kind')), bus.get('kind'))} bus "
+        f"(duplicates dropped {bus.get('duplicates', 0)}); a subscriber received "
+        f"{sum(seen.values())}" + (f" — most: {top}" if top else "")
+    )
+
+
 def print_summary(console: Console, report: DemoReport) -> None:
     console.print(flows_table(report))
     console.print(traffic_table(report))
@@ -135,10 +154,12 @@ def print_summary(console: Console, report: DemoReport) -> None:
             f"of which duplicates {hooks.get('duplicates', 0)} "
             f"(no-ops), out of order {hooks.get('out_of_order', 0)}"
         )
+    if report.bus:
+        console.print(bus_line(report.bus))
     for line in check_lines(report.check):
         console.print(line)
     for note in report.notes:
         console.print(f"[dim]{note}[/]")
 
 
-__all__ = ["DemoReport", "check_lines", "flows_table", "print_summary", "traffic_table"]
+__all__ = ["DemoReport", "bus_line", "check_lines", "flows_table", "print_summary", "traffic_table"]

@@ -73,6 +73,8 @@ class OutboxRelay:
         self.bus = bus
         self.name = name
         self.batch_size = batch_size
+        self.published = 0
+        self.duplicates = 0
 
     async def run_once(self) -> RelayPass:
         """Publish one batch after the checkpoint, then advance the checkpoint past it."""
@@ -86,7 +88,16 @@ class OutboxRelay:
             cursor = record.cursor
         if records:
             await asyncio.to_thread(self.outbox.save_position, self.name, cursor)
+        self.published += published
+        self.duplicates += duplicates
         return RelayPass(published, duplicates, cursor)
+
+    async def catch_up(self) -> int:
+        """Publish everything pending now (passes until one finds nothing); returns how many."""
+        total = 0
+        while (done := await self.run_once()).published + done.duplicates:
+            total += done.published
+        return total
 
     async def run(self, stop: asyncio.Event, *, idle_s: float = 0.5) -> None:
         """Relay until `stop` is set; an empty pass waits `idle_s` (or until stopped)."""

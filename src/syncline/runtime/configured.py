@@ -16,6 +16,7 @@ from typing import Any
 from syncline.connectors.salesforce.mapping import MappingDefaults
 from syncline.errors import ConfigurationError
 from syncline.flows import CatalogWindow, FlowSettings, SyncMode
+from syncline.runtime.relaying import BusConfig
 from syncline.runtime.runtime import RuntimeSettings
 from syncline.settings import CatalogWindowSettings, Settings
 
@@ -83,6 +84,7 @@ def runtime_settings(settings: Settings) -> RuntimeSettings:
         concurrency=settings.flows.concurrency,
         catalog_window=catalog_window(settings.flows.catalog_window),
         mapping_defaults=MappingDefaults(legal_entity=settings.flows.legal_entity),
+        bus=BusConfig(kind=settings.bus.kind, nats_url=settings.bus.nats_url, stream=settings.bus.stream),
     )
 
 

@@ -69,11 +69,14 @@ class RuntimeCounters:
 
     flows: dict[str, FlowCounters]
     api_calls: dict[str, int]
+    bus: dict[str, Any] = field(default_factory=dict)
+    """The outbox relay of this process: bus kind, events published, duplicates the bus dropped."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "flows": {name: counters.as_dict() for name, counters in sorted(self.flows.items())},
             "api_calls": dict(sorted(self.api_calls.items())),
+            "bus": dict(self.bus),
         }
 
 

@@ -80,6 +80,7 @@ from syncline.runtime.billing import StripeBilling
 from syncline.runtime.counters import ApiCallCounter, RuntimeCounters, count_from_ledger
 from syncline.runtime.crm import SalesforceCrm
 from syncline.runtime.erp import NetSuiteErp
+from syncline.runtime.relaying import BusConfig, RuntimeRelay
 from syncline.runtime.state import IntakeEvents, LedgerAudit, LedgerCatalogState
 
 GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
@@ -108,6 +109,8 @@ class RuntimeSettings:
     )
     """What the CRM cannot say about its records (legal entity, pricing version, billing frequency);
     the default legal entity is the sandbox ERP's US subsidiary — set your own."""
+    bus: BusConfig = field(default_factory=BusConfig)
+    """Where canonical events are relayed from the outbox (in-process bus by default; see relaying)."""
     ownership_file: Path | str | None = None
     """Your ownership.yaml (None: the shipped defaults). E.g. `invoice.owner: erp` makes the ERP's
     invoices and payments, not billing's, the ones the CRM shows."""
@@ -199,6 +202,12 @@ class Runtime:
         self.cdc = CdcSource(clients.salesforce, JsonChangeFeed(clients.salesforce))
         self.stripe_translator = StripeEventTranslator(StripeLookups(clients.stripe))
         self.suppressed_echoes = 0
+        self.relay = RuntimeRelay(ledger, settings.bus, conninfo) if settings.bus.kind != "off" else None
+
+    @property
+    def bus(self) -> Any:
+        """The bus canonical events are relayed to (subscribe on an `InProcessBus`); None when off."""
+        return self.relay.bus if self.relay is not None else None
 
     # --- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -215,6 +224,12 @@ class Runtime:
         runtime = cls(settings, ledger, _Clients(salesforce, netsuite, stripe_client), info)
         if run_worker:
             runtime._task = asyncio.create_task(runtime.worker.run(runtime._stop))
+        if runtime.relay is not None:
+            try:
+                await runtime.relay.start()
+            except Exception:
+                await runtime.close()
+                raise
         return runtime
 
     async def close(self) -> None:
@@ -223,6 +238,8 @@ class Runtime:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task
+        if self.relay is not None:  # after the worker: what it committed last is relayed too
+            await self.relay.close()
         await self.clients.salesforce.aclose()
         await self.clients.netsuite.aclose()
         if self.identity_semaphore is not None:
@@ -479,7 +496,9 @@ class Runtime:
 
     def counters(self) -> RuntimeCounters:
         """Per flow completed / exceptions by reason / dead letters / retries / latency; API calls."""
-        return count_from_ledger(self.ledger, FLOW_NAMES, dict(self.api_calls.calls))
+        counters = count_from_ledger(self.ledger, FLOW_NAMES, dict(self.api_calls.calls))
+        counters.bus = self.relay.status() if self.relay is not None else {"kind": "off"}
+        return counters
 
     def write_counters(self, path: Path) -> None:
         """The counters as JSON (for reports)."""
