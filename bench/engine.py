@@ -146,8 +146,15 @@ def io_run(processes: int) -> dict[str, Any]:
         command = [sys.executable, "-m", "bench.io_worker", url, str(IO_CONCURRENCY), str(IO_LATENCY_S)]
         env = {**os.environ, "SYNCLINE_DATABASE__POOL_SIZE": "3"}
         children = [
-            subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(processes)
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            for _ in range(processes)
         ]
+        for child in children:  # every worker has started, opened the ledger and built its flows
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        for child in children:  # then all start draining together
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
         outputs = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
         rate = _throughput(database)
     return {

@@ -9,6 +9,7 @@ import typer
 
 from syncline.commands._engine_common import DatabaseOption, echo_json, open_from
 from syncline.engine.bus import NatsJetStreamBus
+from syncline.engine.eventloop import run_event_loop
 from syncline.engine.outbox import LedgerOutbox
 from syncline.engine.relay import OutboxRelay
 from syncline.logs import configure_logging
@@ -39,7 +40,7 @@ def run(
     bus = NatsJetStreamBus(nats_url or settings.bus.nats_url, stream or settings.bus.stream, subject_prefix)
     relay = OutboxRelay(LedgerOutbox(ledger), bus, name=name)
     try:
-        published = asyncio.run(_serve(relay, bus, once))
+        published = run_event_loop(_serve(relay, bus, once))
     finally:
         ledger.close()
     if once:

@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from syncline.engine.eventloop import run_event_loop
 from syncline.engine.http_intake import intake_router
 from syncline.errors import SynclineError
 from syncline.logs import configure_logging, get_logger
@@ -120,6 +121,6 @@ def run(
     """
     settings = load_settings()
     configure_logging(settings.log.level, settings.log.json_output)
-    counters = asyncio.run(serve_runtime(settings, once=once, console=console))
+    counters = run_event_loop(serve_runtime(settings, once=once, console=console))
     if once:
         typer.echo(json.dumps(counters, indent=2, default=str))

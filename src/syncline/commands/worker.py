@@ -10,6 +10,7 @@ import sys
 import typer
 
 from syncline.commands._engine_common import DatabaseOption, FlowsOption, fail, open_from, registry_from
+from syncline.engine.eventloop import run_event_loop
 from syncline.engine.worker import Worker, WorkerConfig
 from syncline.errors import SynclineError
 from syncline.logs import configure_logging
@@ -49,7 +50,7 @@ def run(
     )
     worker = Worker(ledger, registry, config)
     try:
-        asyncio.run(_serve(worker, drain))
+        run_event_loop(_serve(worker, drain))
     finally:
         ledger.close()
 

@@ -27,6 +27,7 @@ from syncline.engine.circuit import (
 )
 from syncline.engine.classify import classify, classify_response, classify_status, parse_retry_after
 from syncline.engine.distributed_semaphore import PostgresSemaphore, namespace_key
+from syncline.engine.eventloop import event_loop_name, run_event_loop
 from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
 from syncline.engine.groupcommit import GroupCommitter, Held
 from syncline.engine.http_intake import intake_router
@@ -166,6 +167,7 @@ __all__ = [
     "default_worker_id",
     "delivery_priority",
     "enable_step_spans",
+    "event_loop_name",
     "external_keys_from",
     "hold_for_person",
     "idempotency_key",
@@ -179,6 +181,7 @@ __all__ = [
     "parse_retry_after",
     "parse_traceparent",
     "reason_code_of",
+    "run_event_loop",
     "salesforce_kind",
     "setup_tracing",
     "step_span",
