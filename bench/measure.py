@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import secrets
 import statistics
+import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import psycopg
@@ -40,6 +43,49 @@ def cpu_seconds() -> float:
     """CPU time (user + system) this process has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+class MachineCpu:
+    """Samples the whole machine's busy CPU time (all processes: workers, PostgreSQL, kernel).
+
+    Why: on a small shared machine a scale-out figure means little without knowing whether the
+    cores were saturated; `busy_cores(start, end)` says how many cores were busy on average in a
+    wall-clock window (epoch seconds), from /proc/stat samples taken every `every_s`.
+    """
+
+    def __init__(self, every_s: float = 0.1) -> None:
+        self.every_s = every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def _busy_seconds() -> float:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._busy_seconds()))
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> MachineCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def busy_cores(self, start: float, end: float) -> float | None:
+        """Average busy cores between `start` and `end`; None without two samples inside."""
+        inside = [sample for sample in self.samples if start <= sample[0] <= end]
+        if len(inside) < 2:
+            return None
+        (t0, busy0), (t1, busy1) = inside[0], inside[-1]
+        return round((busy1 - busy0) / (t1 - t0), 2)
 
 
 @contextlib.contextmanager
