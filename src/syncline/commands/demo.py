@@ -16,7 +16,6 @@ import structlog
 import typer
 from rich.console import Console
 
-from syncline.demo import DemoOptions, LedgerRefused, fresh_demo_ledger, print_summary, run_month
 from syncline.ledger import open_ledger
 from syncline.logs import configure_logging
 from syncline.settings import load_settings
@@ -88,7 +87,9 @@ def run_demo(
     ] = False,
 ) -> None:
     """Run a month of quote-to-cash against the three sandboxes, print what happened and check it."""
-    from syncline.demo import Weather
+    # Imported here, not at the top: the demo pulls in the sandboxes and the whole runtime, which
+    # every other `syncline` command (a worker, `syncline tx show`) would otherwise load at start.
+    from syncline.demo import DemoOptions, LedgerRefused, Weather, fresh_demo_ledger, print_summary, run_month
 
     settings = load_settings()
     url = settings.database.url

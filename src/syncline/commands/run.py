@@ -12,22 +12,19 @@ import asyncio
 import contextlib
 import json
 import signal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from fastapi import FastAPI
-from pydantic import SecretStr
 
 from syncline.engine.eventloop import run_event_loop
-from syncline.engine.http_intake import intake_router
 from syncline.errors import SynclineError
 from syncline.logs import configure_logging, get_logger
-from syncline.ops import create_app
-from syncline.ops.config import load_ops_settings
-from syncline.runtime import Runtime, customer_sync_router, stripe_webhook_app
-from syncline.runtime.configured import load_connections, runtime_settings
 from syncline.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the runtime, the console and the web server load when `run` runs, not at CLI start
+    from fastapi import FastAPI
+
+    from syncline.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -41,6 +38,14 @@ def build_http_app(
 ) -> FastAPI:
     """Webhook receiver, synchronous customer validation and event intake on one app; with `console`,
     the operations API and console too, bound to the runtime's flows so replays run the real steps."""
+    from fastapi import FastAPI
+    from pydantic import SecretStr
+
+    from syncline.engine.http_intake import intake_router
+    from syncline.ops import create_app
+    from syncline.ops.config import load_ops_settings
+    from syncline.runtime import customer_sync_router, stripe_webhook_app
+
     app = FastAPI(title="Syncline runtime endpoints")
     secrets = [SecretStr(s) for s in _webhook_secrets(connections)]
     webhook_app, _ = stripe_webhook_app(runtime, secrets, path="/stripe")
@@ -79,6 +84,11 @@ async def _feed_loop(runtime: Runtime, settings: Settings, stop: asyncio.Event) 
 
 async def serve_runtime(settings: Settings, *, once: bool = False, console: bool = True) -> dict[str, Any]:
     """Run until SIGTERM/SIGINT (or, with `once`, one feed round drained); returns the counters."""
+    import uvicorn
+
+    from syncline.runtime import Runtime
+    from syncline.runtime.configured import load_connections, runtime_settings
+
     connections = load_connections(settings.connections.file)
     runtime = await Runtime.start(runtime_settings(settings), connections)
     try:
