@@ -1,7 +1,8 @@
 # Every target builds or refreshes .venv from the repo's own files; the stamp makes it a no-op when
 # pyproject.toml has not changed since the last install. Bytecode is compiled at install time because
 # machines that set PYTHONDONTWRITEBYTECODE would otherwise recompile every module in every process
-# (about 1.5 s of CPU per worker, test subprocess or CLI call).
+# (about 1.5 s of CPU per worker, test subprocess or CLI call). It is only a speed-up, so a file some
+# package ships that does not compile must not fail the install (hence `|| true`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
