@@ -119,3 +119,28 @@ def test_db_status_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None
 
     assert status.exit_code == 1 and "does not exist yet; run `syncline db upgrade`" in status.output
     assert not path.exists() and not path.parent.exists()
+
+
+def test_upgrading_to_0006_keeps_queued_work_and_lets_it_wait_for_an_event(empty_database_url: str) -> None:
+    """Revision 0006 adds `deliveries.waiting_for` under work already queued on a 0005 ledger."""
+    from syncline.ledger import NewEvent
+
+    old = connect_ledger(empty_database_url)
+    upgrade(old.engine, "0005")
+    event = NewEvent(
+        event_id="ev-before-0006", type="t", source="urn:test", subject="s", ordering_key="k", payload={}
+    )
+    old.append_events([event], ["flow"])
+    old.upgrade()
+    old.close()
+
+    ledger = open_ledger(empty_database_url)
+    try:
+        (queued,) = ledger.list_deliveries()
+        assert queued.event_id == "ev-before-0006" and queued.waiting_for is None
+        (claimed,) = ledger.claim_next_per_key("flow", "w1", 1, 60)
+        with ledger.transaction() as session:
+            session.defer(claimed.lease, claimed.delivery.next_attempt_at, waiting_for="t.approved s")
+        assert ledger.wake_waiting(["t.approved s"]) == [queued.id]
+    finally:
+        ledger.close()
