@@ -126,3 +126,36 @@ async def test_anonymous_form_posts_go_to_the_login_and_change_nothing(
     assert ledger.get_exception(task.id).status == ExceptionStatus.OPEN  # type: ignore[union-attr]
     assert ledger.list_deliveries(status=DeliveryStatus.PARKED) == letters
     assert ledger.query_audit() == []
+
+
+async def test_a_waiting_transaction_says_what_it_waits_for(
+    client: httpx.AsyncClient, tokens: Tokens, ledger: SqlLedger
+) -> None:
+    """A saga deferred on a correlated event shows that event, not a bare 'waiting' error class."""
+    from datetime import UTC, datetime, timedelta
+
+    from syncline.engine.saga import transaction_id, wait_key
+    from syncline.ledger import NewEvent
+
+    event = NewEvent(
+        event_id="ev-waiting-1",
+        type="syncline.order.booked.v1",
+        source="urn:syncline:test",
+        subject="ord-w1",
+        ordering_key="ord-w1",
+        payload={},
+        correlation_id="corr-waiting-1",
+    )
+    ledger.append_events([event], ["waiting_flow"])
+    (claimed,) = ledger.claim_next_per_key("waiting_flow", "w1", 1, 60)
+    tx = transaction_id("waiting_flow", event.event_id)
+    ledger.start_transaction(tx, "waiting_flow", 1, correlation_id="corr-waiting-1", state="waiting")
+    key = wait_key("syncline.customer.activated.v1", "acct-42")
+    with ledger.transaction() as session:
+        session.defer(claimed.lease, datetime.now(UTC) + timedelta(minutes=5), waiting_for=key)
+    await login(client, tokens.viewer)
+    page = await client.get(f"/tx/{tx}", headers=HTML)
+    assert page.status_code == 200
+    assert 'waiting for <span class="mono">syncline.customer.activated.v1 acct-42</span>' in page.text
+    ledger.wake_waiting([key])  # the event arrived: the delivery is due and no longer waiting
+    assert "waiting for <span" not in (await client.get(f"/tx/{tx}", headers=HTML)).text
