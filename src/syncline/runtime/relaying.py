@@ -90,9 +90,22 @@ class RuntimeRelay:
         if self._leader_lock is None:
             await self.relay.run(self._stop, idle_s=self.config.idle_s)
             return
+        while not self._stop.is_set():
+            try:
+                await self._lead()
+            except Exception as exc:  # the database went away while electing or holding the lock
+                self._leading = False
+                log.warning("relay.election_failed", relay=self.config.relay_name, error=str(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=max(1.0, self.config.idle_s))
+
+    async def _lead(self) -> None:
+        """Wait for the leader lock, then relay until stopped (the lock is the session's: a process
+        that dies releases it, and a standby takes over)."""
+        assert self._leader_lock is not None
         async with self._leader_lock.slot():
             self._leading = True
-            log.info("relay.leading", bus=self.config.kind)
+            log.info("relay.leading", relay=self.config.relay_name, bus=self.config.kind)
             await self.relay.run(self._stop, idle_s=self.config.idle_s)
 
     async def caught_up(self, *, timeout_s: float = 10.0) -> bool:
