@@ -123,3 +123,21 @@ async def test_an_unreachable_nats_is_a_clear_error_naming_the_setting(sqlite_le
     relay = RuntimeRelay(sqlite_ledger, BusConfig(kind="nats", nats_url="nats://127.0.0.1:1"), None)
     with pytest.raises(TransientError, match=re.escape("bus.kind is nats but NATS at nats://127.0.0.1:1")):
         await relay.start()
+
+
+@pytest.mark.postgres
+async def test_an_election_that_cannot_reach_the_database_is_logged_and_retried(
+    sqlite_ledger: SqlLedger,
+) -> None:
+    """The lock's database is gone: the relay says so, keeps trying, and still closes promptly."""
+    import structlog.testing
+
+    unreachable = "postgresql://postgres@127.0.0.1:5432/syncline_no_such_database"
+    relay = RuntimeRelay(sqlite_ledger, BusConfig(idle_s=0.02, name="gone"), unreachable)
+    with structlog.testing.capture_logs() as logs:
+        await relay.start()
+        await _until(lambda: sum(e["event"] == "relay.election_failed" for e in logs) >= 2, timeout_s=15)
+        assert relay.status()["leading"] is False
+        await asyncio.wait_for(relay.close(), timeout=5)
+    failure = next(e for e in logs if e["event"] == "relay.election_failed")
+    assert failure["relay"] == "gone" and "syncline_no_such_database" in failure["error"]
