@@ -21,8 +21,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 
-from syncline.ledger import SqlLedger
-from syncline.ledger.schema import deliveries, exceptions, steps, transactions
+from syncline.ledger import OutboxCursor, SqlLedger
+from syncline.ledger.schema import checkpoints, deliveries, events, exceptions, steps, transactions
 from syncline.logs import get_logger
 
 log = get_logger(__name__)
@@ -161,6 +161,9 @@ class LedgerCollector(Collector):
                     exceptions.c.owner_role, exceptions.c.status
                 )
             ).all()
+            relay = checkpoints.c.source.like("relay:%")
+            relay_rows = conn.execute(select(checkpoints.c.source, checkpoints.c.position).where(relay)).all()
+            newest = conn.execute(select(func.max(events.c.position))).scalar() or 0
         yield from self._step_families(step_rows)
         yield _histogram(
             "syncline_step_duration_seconds",
@@ -186,9 +189,24 @@ class LedgerCollector(Collector):
         for owner, status, count in exception_rows:
             tasks.add_metric([str(owner), str(status)], float(count))
         yield tasks
+        yield self._relay_lag(relay_rows, int(newest))
         up = GaugeMetricFamily("syncline_ledger_up", "1 when the ledger answered the last scrape")
         up.add_metric([], 1.0)
         yield up
+
+    @staticmethod
+    def _relay_lag(rows: Sequence[Any], newest: int) -> GaugeMetricFamily:
+        """How far each outbox relay is behind: outbox positions between its checkpoint and the
+        newest event (about the events not yet on the bus; position gaps make it an upper bound)."""
+        lag = GaugeMetricFamily(
+            "syncline_relay_lag_positions",
+            "Outbox positions between each relay's checkpoint and the newest event",
+            labels=["relay"],
+        )
+        for source, position in rows:
+            cursor = OutboxCursor.parse(str(position))
+            lag.add_metric([str(source).removeprefix("relay:")], float(max(0, newest - cursor.position)))
+        return lag
 
     @staticmethod
     def _step_families(rows: Sequence[Any]) -> Iterator[CounterMetricFamily]:

@@ -161,3 +161,20 @@ async def test_openapi_is_published(client: httpx.AsyncClient) -> None:
     for path in published:
         assert path in document["paths"], path
     assert "/login" not in document["paths"]
+
+
+async def test_metrics_say_how_far_each_outbox_relay_is_behind(
+    ledger: SqlLedger, registry: FlowRegistry
+) -> None:
+    from syncline.engine import InProcessBus, LedgerOutbox, OutboxRelay
+
+    positions = [event.position for event in ledger.events_after(0, limit=100_000)]
+    relay = OutboxRelay(LedgerOutbox(ledger), InProcessBus(), name="nats", batch_size=3)
+    done = await relay.run_once()  # three events published, the rest still in the outbox
+    app = create_app(ledger, registry=registry, budgets=ApiBudgets(), background=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        behind = sample((await http.get("/metrics")).text, "syncline_relay_lag_positions", relay="nats")
+        assert behind == max(positions) - done.position > 0
+        await relay.catch_up()
+        caught_up = sample((await http.get("/metrics")).text, "syncline_relay_lag_positions", relay="nats")
+    assert caught_up == 0
