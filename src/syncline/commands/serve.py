@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from syncline.commands._engine_common import DatabaseOption, FlowsOption, fail, open_from, registry_from
 from syncline.engine.tracing import setup_tracing
 from syncline.errors import SynclineError
 from syncline.logs import configure_logging
-from syncline.ops import create_app, load_ops_settings
 from syncline.settings import load_settings
 
 app = typer.Typer(help="Serve the operations API and console.", invoke_without_command=True)
@@ -33,6 +31,10 @@ def serve(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Serve /api, the console at /, /healthz, /readyz, /metrics and /ingest/{source} (OpenAPI at /docs)."""
+    import uvicorn  # the console and web server load when serving, not at every CLI start
+
+    from syncline.ops import create_app, load_ops_settings
+
     settings = load_settings()
     configure_logging(settings.log.level, settings.log.json_output)
     try:

@@ -1,7 +1,12 @@
 """Room `engine`: the durable core — intake, claiming, sagas, failure handling, rate limits, relay.
 
 See docs/engine.md. Everything other rooms may use is exported here.
+
+`intake_router` (the HTTP intake, a FastAPI router) loads on first use: a worker or a CLI command
+that never serves HTTP does not pay for importing FastAPI.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from syncline.engine.bus import (
     Bus,
@@ -30,7 +35,6 @@ from syncline.engine.distributed_semaphore import PostgresSemaphore, namespace_k
 from syncline.engine.eventloop import event_loop_name, run_event_loop
 from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
 from syncline.engine.groupcommit import GroupCommitter, Held
-from syncline.engine.http_intake import intake_router
 from syncline.engine.intake import AcceptResult, IncomingEvent, Intake, RejectedEvent, to_new_event
 from syncline.engine.journal import LedgerJournal
 from syncline.engine.operations import (
@@ -192,3 +196,15 @@ __all__ = [
     "utc_now",
     "wait_key",
 ]
+
+
+if TYPE_CHECKING:
+    from syncline.engine.http_intake import intake_router
+
+
+def __getattr__(name: str) -> Any:
+    if name == "intake_router":
+        from syncline.engine.http_intake import intake_router
+
+        return intake_router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
