@@ -24,6 +24,7 @@ class FlowRegistry:
 
     def __init__(self, flows: Iterable[Flow] = ()) -> None:
         self._flows: dict[str, Flow] = {}
+        self._awaited: frozenset[str] = frozenset()
         for flow in flows:
             self.register(flow)
 
@@ -32,6 +33,7 @@ class FlowRegistry:
         if flow.name in self._flows and self._flows[flow.name] is not flow:
             raise ConfigurationError(f"two flows are named {flow.name!r}")
         self._flows[flow.name] = flow
+        self._awaited |= {step.wait.event_type for step in flow.steps if step.wait is not None}
         return flow
 
     def flow(self, name: str) -> Flow:
@@ -53,13 +55,9 @@ class FlowRegistry:
 
     @property
     def awaited_types(self) -> frozenset[str]:
-        """Event types some flow's step waits for: intake wakes the waiting sagas when one arrives."""
-        return frozenset(
-            step.wait.event_type
-            for flow in self._flows.values()
-            for step in flow.steps
-            if step.wait is not None
-        )
+        """Event types some flow's step waits for: intake wakes the waiting sagas when one arrives
+        (kept as flows register, since intake asks on every batch)."""
+        return self._awaited
 
     def priority_for(self, event_type: str) -> int:
         """Delivery priority of an event: that of the most urgent flow it starts."""

@@ -96,13 +96,24 @@ def _from_json(table: str, columns: Sequence[str]) -> str:
 
 def _json_rows(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
     """The rows as a JSON array of objects (timestamps in ISO 8601 with their offset)."""
-    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_iso)
+    return _json_of([dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _json_of(rows: list[dict[str, Any]]) -> str:
+    """Rows already keyed by column, as the JSON parameter of `_from_json`."""
+    return json.dumps(rows, default=_iso)
 
 
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} to a ledger batch")
+
+
+_UPSERT_STEPS_FROM_JSON = (
+    f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) {_from_json('steps', _STEP_COLUMNS)} "
+    f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
+)
 
 
 def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
@@ -231,7 +242,6 @@ class BatchOperations(QueueOperations):
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
         # The hottest statement of the engine (one row per saga step), so it goes to the driver
         # directly: SQLAlchemy's per-value bind processing cost more than the database.
-        params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
         self._insert_keys(
             [
                 (r.transaction_id, r.target_system or "unknown", r.name[:50], r.external_id)
@@ -240,12 +250,9 @@ class BatchOperations(QueueOperations):
             ]
         )
         if self._postgres:
-            sql = (
-                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) {_from_json('steps', _STEP_COLUMNS)} "
-                f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
-            )
-            self.conn.exec_driver_sql(sql, (_json_rows(_STEP_COLUMNS, params),))
+            self.conn.exec_driver_sql(_UPSERT_STEPS_FROM_JSON, (_json_of(list(latest.values())),))
             return
+        params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
         for values, flat in _values_chunks(self.flavor.name, params, len(_STEP_COLUMNS)):
             sql = (
                 f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) VALUES {values} "

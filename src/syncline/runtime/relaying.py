@@ -7,8 +7,8 @@ mode (one process, SQLite) had no bus at all. Now the runtime relays by itself:
   `runtime.bus.subscribe("syncline.order.", handler)` and sees each event once, in outbox order.
 * `nats`: NATS JetStream, `Nats-Msg-Id` = event id. Several `syncline run` processes on one
   PostgreSQL ledger elect ONE relay through a database-wide advisory lock (the others stand by and
-  take over when it stops), so the checkpoint has one writer; a standalone `syncline relay` works
-  the same way and may run instead.
+  take over when it stops), so the checkpoint has one writer; `syncline relay` runs this same
+  relay (and takes part in the same election), so it may run instead.
 * `off`: no relay in this process (run `syncline relay` separately).
 
 The bus is a distribution channel only: if it is down, passes fail, are logged and retried, and
@@ -75,16 +75,32 @@ class RuntimeRelay:
 
     async def start(self) -> None:
         """Connect the bus (NATS) and start relaying in the background."""
-        if isinstance(self.bus, NatsJetStreamBus):
-            try:
-                await self.bus.connect()
-            except Exception as exc:
-                raise TransientError(
-                    f"bus.kind is nats but NATS at {self.config.nats_url} cannot be reached: {exc}; "
-                    "start it, or set bus.kind to inprocess or off",
-                    system="nats",
-                ) from exc
+        await self._connect()
         self._task = asyncio.create_task(self._run())
+
+    async def publish_pending(self) -> int:
+        """Connect, publish everything pending now, disconnect (`syncline relay --once`)."""
+        await self._connect()
+        try:
+            return await self.relay.catch_up()
+        finally:
+            await self._disconnect()
+
+    async def _connect(self) -> None:
+        if not isinstance(self.bus, NatsJetStreamBus):
+            return
+        try:
+            await self.bus.connect()
+        except Exception as exc:
+            raise TransientError(
+                f"bus.kind is nats but NATS at {self.config.nats_url} cannot be reached: {exc}; "
+                "start it, or set bus.kind to inprocess or off",
+                system="nats",
+            ) from exc
+
+    async def _disconnect(self) -> None:
+        if isinstance(self.bus, NatsJetStreamBus):
+            await self.bus.close()
 
     async def _run(self) -> None:
         if self._leader_lock is None:
@@ -142,8 +158,7 @@ class RuntimeRelay:
         except Exception as exc:  # the bus is down: the outbox keeps the rest for the next relay
             log.warning("relay.final_pass_failed", bus=self.config.kind, error=str(exc))
         finally:
-            if isinstance(self.bus, NatsJetStreamBus):
-                await self.bus.close()
+            await self._disconnect()
             if self._leader_lock is not None:
                 await self._leader_lock.close()
 

@@ -53,7 +53,9 @@ from syncline.engine import (
     DeadLetterFilter,
     FlowRegistry,
     IncomingEvent,
+    InProcessBus,
     Intake,
+    NatsJetStreamBus,
     Operations,
     PostgresSemaphore,
     RetryPolicy,
@@ -205,7 +207,7 @@ class Runtime:
         self.relay = RuntimeRelay(ledger, settings.bus, conninfo) if settings.bus.kind != "off" else None
 
     @property
-    def bus(self) -> Any:
+    def bus(self) -> InProcessBus | NatsJetStreamBus | None:
         """The bus canonical events are relayed to (subscribe on an `InProcessBus`); None when off."""
         return self.relay.bus if self.relay is not None else None
 
