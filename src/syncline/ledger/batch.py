@@ -94,13 +94,8 @@ def _from_json(table: str, columns: Sequence[str]) -> str:
     return f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, %s::json)"
 
 
-def _json_rows(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
-    """The rows as a JSON array of objects (timestamps in ISO 8601 with their offset)."""
-    return _json_of([dict(zip(columns, row, strict=True)) for row in rows])
-
-
-def _json_of(rows: list[dict[str, Any]]) -> str:
-    """Rows already keyed by column, as the JSON parameter of `_from_json`."""
+def _json_of(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows keyed by column, as the JSON parameter of `_from_json` (timestamps in ISO 8601)."""
     return json.dumps(rows, default=_iso)
 
 
@@ -110,15 +105,17 @@ def _iso(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to a ledger batch")
 
 
-_UPSERT_STEPS_FROM_JSON = (
-    f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) {_from_json('steps', _STEP_COLUMNS)} "
-    f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
-)
+_UPSERT_STEPS = f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
 
 
 def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
     """Rows to one list per column (the unnest parameters)."""
     return tuple([row[index] for row in rows] for index in range(width))
+
+
+#: The event columns a claim returns: all but `tx_id` (an `xid8` the raw statement would hand back
+#: as text, and which only the relay's reads need).
+_CLAIMED_EVENT_COLUMNS = tuple(column.name for column in events.c if column.name != "tx_id")
 
 
 def _claim_with_events_sql() -> str:
@@ -130,7 +127,7 @@ def _claim_with_events_sql() -> str:
     """
     heads, update_part = CLAIM_HEADS_SQL.split("UPDATE deliveries", 1)
     update_part = "UPDATE deliveries" + update_part.replace("RETURNING id", "RETURNING deliveries.*")
-    event_columns = ", ".join(f"e.{column.name} AS ev_{column.name}" for column in events.c)
+    event_columns = ", ".join(f"e.{name} AS ev_{name}" for name in _CLAIMED_EVENT_COLUMNS)
     return (
         f"{heads.rstrip()},\nclaimed AS (\n{update_part.strip()}\n)\n"
         f"SELECT claimed.*, {event_columns}\n"
@@ -188,47 +185,28 @@ class BatchOperations(QueueOperations):
             return
         stamp = self._stamp(self._now(now))
         latest = {start.id: start for start in starts}
-        params = [
-            (
-                start.id,
-                start.flow,
-                start.flow_version,
-                start.correlation_id,
-                start.state,
-                stamp,
-                stamp,
-                *(getattr(start.keys, name) for name in BUSINESS_KEY_COLUMNS),
-            )
+        rows = [
+            {
+                "id": start.id,
+                "flow": start.flow,
+                "flow_version": start.flow_version,
+                "correlation_id": start.correlation_id,
+                "state": start.state,
+                "created_at": stamp,
+                "updated_at": stamp,
+                **{name: getattr(start.keys, name) for name in BUSINESS_KEY_COLUMNS},
+            }
             for start in latest.values()
         ]
-        columns = ", ".join(_START_COLUMNS)
-        if self._postgres:
-            source = _from_json("transactions", _START_COLUMNS)
-            sql = f"INSERT INTO transactions ({columns}) {source} ON CONFLICT (id) DO NOTHING"
-            self.conn.exec_driver_sql(sql, (_json_rows(_START_COLUMNS, params),))
-        else:
-            for values, flat in _values_chunks(self.flavor.name, params, len(_START_COLUMNS)):
-                sql = f"INSERT INTO transactions ({columns}) VALUES {values} ON CONFLICT (id) DO NOTHING"
-                self.conn.exec_driver_sql(sql, tuple(flat))
+        self._insert_rows("transactions", _START_COLUMNS, rows, "ON CONFLICT (id) DO NOTHING")
         self._insert_keys(
             [(start.id, key.system, key.key_type, key.value) for start in starts for key in start.external]
         )
 
     def _insert_keys(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        unique = list(dict.fromkeys(rows))
-        if not unique:
-            return
-        # One key per successful step with an external id: as hot as the journal itself, so it takes
-        # the same driver-level path (constant statement text on PostgreSQL, chunked VALUES on SQLite).
-        insert = f"INSERT INTO transaction_keys ({', '.join(_KEY_COLUMNS)})"
-        if self._postgres:
-            self.conn.exec_driver_sql(
-                f"{insert} {_from_json('transaction_keys', _KEY_COLUMNS)} ON CONFLICT DO NOTHING",
-                (_json_rows(_KEY_COLUMNS, unique),),
-            )
-            return
-        for values, flat in _values_chunks(self.flavor.name, unique, len(_KEY_COLUMNS)):
-            self.conn.exec_driver_sql(f"{insert} VALUES {values} ON CONFLICT DO NOTHING", tuple(flat))
+        # One key per successful step with an external id: as hot as the journal itself.
+        unique = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in dict.fromkeys(rows)]
+        self._insert_rows("transaction_keys", _KEY_COLUMNS, unique, "ON CONFLICT DO NOTHING")
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
@@ -240,8 +218,6 @@ class BatchOperations(QueueOperations):
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
-        # The hottest statement of the engine (one row per saga step), so it goes to the driver
-        # directly: SQLAlchemy's per-value bind processing cost more than the database.
         self._insert_keys(
             [
                 (r.transaction_id, r.target_system or "unknown", r.name[:50], r.external_id)
@@ -249,16 +225,23 @@ class BatchOperations(QueueOperations):
                 if r.external_id and len(r.external_id) <= 200 and r.outcome == StepOutcome.SUCCEEDED
             ]
         )
-        if self._postgres:
-            self.conn.exec_driver_sql(_UPSERT_STEPS_FROM_JSON, (_json_of(list(latest.values())),))
+        self._insert_rows("steps", _STEP_COLUMNS, list(latest.values()), _UPSERT_STEPS)
+
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], conflict: str
+    ) -> None:
+        """The bulk insert every group-commit row kind shares, straight to the driver (SQLAlchemy's
+        per-value bind processing cost more than the database on the hottest statements): one JSON
+        parameter on PostgreSQL (constant statement text), chunked multi-row VALUES on SQLite."""
+        if not rows:
             return
-        params = [tuple(row[name] for name in _STEP_COLUMNS) for row in latest.values()]
-        for values, flat in _values_chunks(self.flavor.name, params, len(_STEP_COLUMNS)):
-            sql = (
-                f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) VALUES {values} "
-                f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"
-            )
-            self.conn.exec_driver_sql(sql, tuple(flat))
+        insert = f"INSERT INTO {table} ({', '.join(columns)})"
+        if self._postgres:
+            self.conn.exec_driver_sql(f"{insert} {_from_json(table, columns)} {conflict}", (_json_of(rows),))
+            return
+        params = [tuple(row[name] for name in columns) for row in rows]
+        for values, flat in _values_chunks(self.flavor.name, params, len(columns)):
+            self.conn.exec_driver_sql(f"{insert} VALUES {values} {conflict}", tuple(flat))
 
     @property
     def _postgres(self) -> bool:
@@ -352,7 +335,7 @@ class BatchOperations(QueueOperations):
         claimed = []
         for row in rows:
             delivery = delivery_from_row(row)
-            event = event_from_row({column.name: row[f"ev_{column.name}"] for column in events.c})
+            event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
             claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
         return claimed
 

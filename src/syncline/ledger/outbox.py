@@ -56,7 +56,7 @@ def event_from_row(row: Mapping[Any, Any]) -> StoredEvent:
         priority=row["priority"],
         attributes=row["attributes"],
         recorded_at=row["recorded_at"],
-        tx_id=row["tx_id"],
+        tx_id=row.get("tx_id"),
     )
 
 
