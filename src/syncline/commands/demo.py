@@ -7,7 +7,6 @@ when the closing check fails. See docs/demo.md.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from typing import IO, Annotated
@@ -16,7 +15,7 @@ import structlog
 import typer
 from rich.console import Console
 
-from syncline.ledger import open_ledger
+from syncline.ledger import TokenRole, open_ledger
 from syncline.logs import configure_logging
 from syncline.settings import load_settings
 
@@ -35,41 +34,29 @@ def _log_to_file(path: Path, level: str) -> IO[str]:
     return handle
 
 
-def _demo_token(database_url: str) -> str | None:
+def _demo_token(database_url: str) -> str:
     """An operator token for the console on the demo ledger (stored hashed, shown once), so the person
-    who just ran the demo can log in; None when this build has no token service."""
-    try:
-        ops = importlib.import_module("syncline.ops")
-    except ModuleNotFoundError:
-        return None
+    who just ran the demo can log in."""
+    from syncline.ops.auth import TokenService
+
     ledger = open_ledger(database_url)
     try:
-        _, token = ops.TokenService(ledger).create(
-            "demo", "operator", actor="syncline demo", reason="console login after the demo month"
+        _, token = TokenService(ledger).create(
+            "demo", TokenRole.OPERATOR, actor="syncline demo", reason="console login after the demo month"
         )
     finally:
         ledger.close()
-    return str(token)
+    return token
 
 
 def _serve(database_url: str) -> None:
-    """Serve the console over the demo's ledger when this installation has one; say so when not."""
-    try:
-        serve_module = importlib.import_module("syncline.commands.serve")
-    except ModuleNotFoundError:
-        console.print(
-            "No operations console exists in this build yet (no `syncline serve`), so there is nothing to "
-            f"serve; the ledger stays at {database_url} for `syncline tx`, `syncline exceptions` "
-            "and `syncline dlq`."
-        )
-        return
+    """Serve the console over the demo's ledger, with a token to log in."""
+    from syncline.commands.serve import serve
+
     token = _demo_token(database_url)
     console.print(f"Serving the console over {database_url} (Ctrl-C to stop).")
-    if token:
-        console.print(f"Log in with this operator token (shown once, stored only as a hash): {token}")
-    serve_module.serve(
-        host=None, port=None, ops_config=None, worker=False, flows=[], database_url=database_url
-    )
+    console.print(f"Log in with this operator token (shown once, stored only as a hash): {token}")
+    serve(host=None, port=None, ops_config=None, worker=False, flows=[], database_url=database_url)
 
 
 def run_demo(

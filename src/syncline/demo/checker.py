@@ -206,9 +206,7 @@ def _open_exceptions(salesforce: Snapshot) -> tuple[dict[str, str], dict[str, st
     return by_id, by_key
 
 
-def _booked_sets(
-    netsuite: Snapshot, stripe: Snapshot, external_id: Callable[[str], str]
-) -> tuple[set[str], set[str]]:
+def _booked_sets(netsuite: Snapshot, stripe: Snapshot) -> tuple[set[str], set[str]]:
     erp = {str(o.get("externalId")) for o in _records(netsuite, "salesOrder").values() if o.get("externalId")}
     billing: set[str] = set()
     for subscription in _records(stripe, "subscription").values():
@@ -235,7 +233,7 @@ def check_month(
         *netsuite_duplicates(netsuite),
         *stripe_duplicates(stripe),
     ]
-    erp, billing = _booked_sets(netsuite, stripe, external_id)
+    erp, billing = _booked_sets(netsuite, stripe)
     by_id, by_key = _open_exceptions(salesforce)
     accounts = _records(salesforce, "Account")
     reasons: Counter[str] = Counter()

@@ -106,10 +106,6 @@ class DemoDeal:
     def opportunity_key(self) -> str:
         return f"opp-{self.key}"
 
-    @property
-    def quote_key(self) -> str:
-        return f"quo-{self.key}"
-
 
 class AmendmentKindName(StrEnum):
     UPSELL = "upsell"
@@ -168,10 +164,6 @@ class Scenario:
 
     def deal(self, key: str) -> DemoDeal:
         return next(d for d in self.deals if d.key == key)
-
-    @property
-    def sellable(self) -> tuple[DemoProduct, ...]:
-        return tuple(p for p in self.products if p.active)
 
 
 def sku(number: int) -> str:

@@ -23,7 +23,6 @@ from syncline.errors import ConfigurationError
 from syncline.ledger import ApiToken, SqlLedger, TokenRole
 from syncline.ledger.types import utc_now
 
-Role = TokenRole
 ROLE_RANK: dict[TokenRole, int] = {TokenRole.VIEWER: 0, TokenRole.OPERATOR: 1, TokenRole.ADMIN: 2}
 BOOTSTRAP_ID = "bootstrap"
 _TOKEN = re.compile(r"^slt_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,})$")
@@ -146,7 +145,6 @@ __all__ = [
     "BOOTSTRAP_ID",
     "ROLE_RANK",
     "Principal",
-    "Role",
     "TokenService",
     "hash_token",
     "new_token",
