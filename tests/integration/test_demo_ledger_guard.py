@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,11 @@ def _marker(path: Path) -> dict[str, object] | None:
 def test_a_new_file_becomes_a_marked_demo_ledger(tmp_path: Path) -> None:
     path = fresh_demo_ledger(f"sqlite:///{tmp_path}/sub/demo.db", seed=3, scale=0.5)
     assert path == tmp_path / "sub" / "demo.db"
-    assert _marker(path) == {"created_at": _marker(path)["created_at"], "seed": 3, "scale": 0.5}  # type: ignore[index]
+    marker = _marker(path)
+    assert marker is not None
+    created = datetime.fromisoformat(marker.pop("created_at"))
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=5)
+    assert marker == {"seed": 3, "scale": 0.5}
 
 
 def test_a_previous_demo_ledger_is_replaced_by_an_empty_one(tmp_path: Path) -> None:

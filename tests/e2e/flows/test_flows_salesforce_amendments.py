@@ -33,7 +33,6 @@ async def test_upsell_add_on_and_cancel_in_salesforce_change_the_billing_subscri
     assert await runtime.run_until_idle(timeout_s=60)
     upsold = stripe_subscription(hands, billing_id)
     assert quantities(upsold) == {"SKU-0001": 5}
-    assert upsold.get("proration_behavior", "create_prorations") == "create_prorations"
 
     amend_in_salesforce(hands, customer, order_id, "Add_On", 2, [("SKU-0001", 5, 49), ("SKU-0006", 1, 79)])
     assert (await runtime.poll_salesforce()).accepted
