@@ -18,7 +18,7 @@ from syncline.contracts.exceptions import SyncExceptionRaised
 from syncline.engine.intake import to_new_event
 from syncline.engine.saga import SagaState
 from syncline.errors import BusinessRejection, SynclineError
-from syncline.ledger import ClaimedDelivery, SqlSession
+from syncline.ledger import ClaimedDelivery, ExceptionStatus, SqlSession
 from syncline.ledger.batch import StateChange
 
 EXCEPTION_RAISED = "syncline.sync.exception.raised.v1"
@@ -34,6 +34,11 @@ def reason_code_of(error: SynclineError) -> str:
     raw = (
         error.reason_code if isinstance(error, BusinessRejection) else (error.code or str(error.error_class))
     )
+    return _normalised(raw)
+
+
+def _normalised(raw: str) -> str:
+    """`duplicate_account` and `DUPLICATE_ACCOUNT` name the same reason; codes start with a letter."""
     code = re.sub(r"[^A-Z0-9_]+", "_", raw.upper()).strip("_")
     if not code or not code[0].isalpha():
         code = f"E_{code}" if code else "UNSPECIFIED"
@@ -111,14 +116,9 @@ def hold_for_person(
 def _open_task_for(session: SqlSession, transaction: str, reason: str) -> str | None:
     """An open task of this transaction with the same reason, opened by a step before it raised."""
     for task in session.list_exceptions(transaction_id=transaction, limit=50):
-        if task.status.value != "resolved" and reason_code_of_text(task.reason_code) == reason:
+        if task.status is not ExceptionStatus.RESOLVED and _normalised(task.reason_code) == reason:
             return task.id
     return None
-
-
-def reason_code_of_text(raw: str) -> str:
-    """`duplicate_account` and `DUPLICATE_ACCOUNT` name the same reason."""
-    return re.sub(r"[^A-Z0-9_]+", "_", raw.upper()).strip("_")[:64]
 
 
 __all__ = ["EXCEPTION_RAISED", "LeaseLostError", "hold_for_person", "reason_code_of"]
