@@ -167,6 +167,7 @@ def io_run(
         "sagas_per_s": round(count / (last - first), 1),
         "machine_busy_cores": cpu.busy_cores(first, last),
         "worker_cpu_ms_per_saga": round(sum(o["cpu_ms_per_saga"] for o in outputs) / processes, 2),
+        "sagas_per_commit": round(count / max(sum(o["commits"] for o in outputs), 1), 1),
         "peak_calls_in_flight_per_worker": max(o["peak_calls_in_flight"] for o in outputs),
         "mean_calls_in_flight_per_worker": round(
             sum(o["mean_calls_in_flight"] for o in outputs) / processes, 1

@@ -11,12 +11,12 @@ back until `until` without the wait counting as an attempt (the claim counted on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, delete, select, text, update
 
 from syncline.ledger.journal import _step_from_row
@@ -87,7 +87,7 @@ def _from_json(table: str, columns: Sequence[str]) -> str:
     """`SELECT <columns> FROM json_populate_recordset(NULL::<table>, %s::json)`: rows as ONE parameter.
 
     Why JSON and not one array per column (`unnest`): the statement text is the same whatever the
-    batch size either way (psycopg parses it once), but encoding a batch with the C `json` module
+    batch size either way (psycopg parses it once), but encoding a batch as JSON (orjson)
     costs about half of what psycopg's per-element array dumping does, and the server parses it
     no slower. The table's own row type gives each field its column type.
     """
@@ -95,14 +95,17 @@ def _from_json(table: str, columns: Sequence[str]) -> str:
 
 
 def _json_of(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows keyed by column, as the JSON parameter of `_from_json` (timestamps in ISO 8601)."""
-    return json.dumps(rows, default=_iso)
+    """Rows keyed by column, as the JSON parameter of `_from_json` (timestamps in ISO 8601).
 
-
-def _iso(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} to a ledger batch")
+    orjson, not the standard `json`: this encoding ran on every group commit and was the largest
+    single cost of the flush in the I/O-bound benchmark; orjson writes the same JSON (aware
+    datetimes as `isoformat()` does) several times faster. Column names may be SQLAlchemy
+    `quoted_name`s (a str subclass), hence OPT_NON_STR_KEYS.
+    """
+    try:
+        return orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError as error:
+        raise TypeError(f"cannot write a row to a ledger batch: {error}") from error
 
 
 _UPSERT_STEPS = f"ON CONFLICT (transaction_id, step_no) DO UPDATE SET {_STEP_UPDATES}"

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from syncline.ledger.records import (
+    BUSINESS_KEY_COLUMNS,
     CLAIMABLE_STATUSES,
     OPEN_STATUSES,
     DeliveryStatus,
@@ -49,6 +50,12 @@ metadata = MetaData(naming_convention=NAMING)
 
 def _in_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
+
+
+def _where_present(column: str) -> Index:
+    """A partial index on a nullable key column: empty keys cost no index entry on any write."""
+    present = text(f"{column} IS NOT NULL")
+    return Index(f"ix_transactions_{column}", column, postgresql_where=present, sqlite_where=present)
 
 
 OPEN_SQL = f"status IN ({_in_list(OPEN_STATUSES)})"
@@ -173,18 +180,20 @@ transactions = Table(
     Column("correlation_id", String(200)),
     Column("state", String(50), nullable=False),
     Column("current_step", Integer),
-    Column("sf_account_id", String(100), index=True),
-    Column("sf_opportunity_id", String(100), index=True),
-    Column("sf_quote_id", String(100), index=True),
-    Column("order_number", String(100), index=True),
-    Column("subscription_id", String(100), index=True),
-    Column("invoice_id", String(100), index=True),
+    Column("sf_account_id", String(100)),
+    Column("sf_opportunity_id", String(100)),
+    Column("sf_quote_id", String(100)),
+    Column("order_number", String(100)),
+    Column("subscription_id", String(100)),
+    Column("invoice_id", String(100)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime),
     Column("sla_deadline", UtcDateTime),
     Index(None, "correlation_id"),
     Index(None, "state", "sla_deadline"),
+    # Business keys are indexed only where present (revision 0007): most rows carry two or three.
+    *[_where_present(name) for name in BUSINESS_KEY_COLUMNS],
     comment="One row per business transaction (saga run) with its searchable business keys.",
 )
 

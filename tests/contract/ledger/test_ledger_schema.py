@@ -16,6 +16,7 @@ from syncline.commands.db import open_ledger_or_exit
 from syncline.errors import ConfigurationError, SchemaOutdatedError
 from syncline.ledger import SqlLedger, connect_ledger, head_revision, open_ledger
 from syncline.ledger.migrate import stamp, upgrade
+from syncline.ledger.records import BUSINESS_KEY_COLUMNS
 from syncline.ledger.schema import metadata
 from syncline.settings import DatabaseSettings, Settings
 
@@ -144,3 +145,51 @@ def test_upgrading_to_0006_keeps_queued_work_and_lets_it_wait_for_an_event(empty
         assert ledger.wake_waiting(["t.approved s"]) == [queued.id]
     finally:
         ledger.close()
+
+
+def _index_definitions(ledger: SqlLedger) -> dict[str, str]:
+    """Each transactions index's SQL as the database itself stores it."""
+    if ledger.flavor.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transactions'"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transactions'"
+    with ledger.engine.connect() as conn:
+        return {str(name): str(sql or "") for name, sql in conn.execute(text(query))}
+
+
+def test_upgrading_to_0007_indexes_business_keys_only_where_present(empty_database_url: str) -> None:
+    """Revision 0007 makes the six business-key indexes partial under existing transactions, and
+    a search by a key still finds its transaction through the index."""
+    from syncline.ledger import BusinessKeys
+
+    old = connect_ledger(empty_database_url)
+    upgrade(old.engine, "0006")
+    with old.transaction() as session:
+        session.start_transaction("tx-before-0007", "q2c", 1, keys=BusinessKeys(order_number="SO-7"))
+        session.start_transaction("tx-without-keys", "q2c", 1)
+    assert "IS NOT NULL" not in _index_definitions(old)["ix_transactions_order_number"]
+    old.upgrade()
+    old.close()
+
+    ledger = open_ledger(empty_database_url)
+    try:
+        definitions = {
+            name: sql.replace("(", "").replace(")", "") for name, sql in _index_definitions(ledger).items()
+        }
+        for column in BUSINESS_KEY_COLUMNS:
+            assert f"{column} IS NOT NULL" in definitions[f"ix_transactions_{column}"]
+        assert [t.id for t in ledger.search_transactions("SO-7")] == ["tx-before-0007"]
+        assert "ix_transactions_order_number" in _plan_of_search_by_order_number(ledger)
+    finally:
+        ledger.close()
+
+
+def _plan_of_search_by_order_number(ledger: SqlLedger) -> str:
+    """The query plan of a lookup by order number (PostgreSQL told to prefer any index)."""
+    query = "SELECT id FROM transactions WHERE order_number = :v"
+    with ledger.engine.connect() as conn:
+        if ledger.flavor.name == "sqlite":
+            rows = conn.execute(text(f"EXPLAIN QUERY PLAN {query}"), {"v": "SO-7"})
+            return " ".join(str(row[-1]) for row in rows)
+        conn.execute(text("SET enable_seqscan = off"))
+        return " ".join(str(row[0]) for row in conn.execute(text(f"EXPLAIN {query}"), {"v": "SO-7"}))

@@ -1,0 +1,68 @@
+"""Group commit on PostgreSQL: a second flush overlaps a running one only when a backlog is queued.
+
+What matters to a user: sagas waiting on slow endpoints trickle writes in; splitting them into
+many small concurrent commits burns the CPU that several workers on one machine share. A few
+writes wait for the running flush (and go in one commit after it); a burst (OVERLAP_AT writes or
+more) gets a concurrent flush at once instead of queueing behind a slow one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from syncline.engine.groupcommit import OVERLAP_AT, GroupCommitter
+from syncline.ledger import SqlSession, open_ledger
+
+pytestmark = pytest.mark.postgres
+
+
+def _blocking(release: threading.Event, entered: threading.Event):  # type: ignore[no-untyped-def]
+    def operation(session: SqlSession) -> str:
+        entered.set()
+        assert release.wait(10), "the test never released the first flush"
+        return "first"
+
+    return operation
+
+
+def _noop(session: SqlSession) -> int:
+    return 1
+
+
+async def _with_first_flush_blocked(url: str, queued: int) -> tuple[bool, int]:
+    """Block one flush, queue `queued` writes: (did they commit while it was blocked, commits)."""
+    ledger = open_ledger(url, create_if_empty=True)
+    committer = GroupCommitter(ledger)
+    release, entered = threading.Event(), threading.Event()
+    committer.start()
+    try:
+        first = committer.call(_blocking(release, entered))
+        await asyncio.to_thread(entered.wait, 10)
+        later = [committer.call(_noop) for _ in range(queued)]
+        _, pending = await asyncio.wait(later, timeout=1.5)  # waits without cancelling them
+        overlapped = not pending
+        release.set()
+        assert await first == "first"
+        assert await asyncio.gather(*later) == [1] * queued
+        return overlapped, committer.commits
+    finally:
+        release.set()
+        await committer.close()
+        ledger.close()
+
+
+def test_a_few_writes_wait_for_the_running_flush_and_then_share_one_commit(batch_pg_url: str) -> None:
+    overlapped, commits = asyncio.run(_with_first_flush_blocked(batch_pg_url, 5))
+
+    assert not overlapped
+    assert commits == 2
+
+
+def test_a_backlog_gets_a_concurrent_flush_while_one_is_still_running(batch_pg_url: str) -> None:
+    overlapped, commits = asyncio.run(_with_first_flush_blocked(batch_pg_url, OVERLAP_AT))
+
+    assert overlapped
+    assert commits >= 2
