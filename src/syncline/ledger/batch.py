@@ -35,7 +35,6 @@ from syncline.ledger.records import (
     DeliveryStatus,
     ExternalKey,
     Lease,
-    StepOutcome,
     StepRecord,
     StoredEvent,
 )
@@ -207,7 +206,6 @@ class BatchOperations(QueueOperations):
         )
 
     def _insert_keys(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        # One key per successful step with an external id: as hot as the journal itself.
         unique = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in dict.fromkeys(rows)]
         self._insert_rows("transaction_keys", _KEY_COLUMNS, unique, "ON CONFLICT DO NOTHING")
 
@@ -221,13 +219,6 @@ class BatchOperations(QueueOperations):
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
-        self._insert_keys(
-            [
-                (r.transaction_id, r.target_system or "unknown", r.name[:50], r.external_id)
-                for r in records
-                if r.external_id and len(r.external_id) <= 200 and r.outcome == StepOutcome.SUCCEEDED
-            ]
-        )
         self._insert_rows("steps", _STEP_COLUMNS, list(latest.values()), _UPSERT_STEPS)
 
     def _insert_rows(

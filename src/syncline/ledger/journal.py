@@ -29,6 +29,32 @@ from syncline.ledger.session_base import SessionBase
 #: Returned by `first_unrecorded_step` numbering: saga steps are numbered from 1.
 FIRST_STEP = 1
 
+#: A succeeded step's external id is one of its transaction's external keys (system: the step's
+#: target system, type: the step's name). Read from the journal line itself, indexed on
+#: `steps.external_id` (revision 0007), not copied into `transaction_keys`: the copy was one more
+#: row and two more index entries per step on the engine's hottest write.
+_STEP_KEYS = select(
+    steps.c.transaction_id,
+    steps.c.target_system,
+    steps.c.name,
+    steps.c.external_id,
+).where(steps.c.outcome == StepOutcome.SUCCEEDED.value, steps.c.external_id.is_not(None))
+
+
+def matches_any_key(value: str) -> ColumnElement[bool]:
+    """Transactions where `value` is the id, correlation id, a business key or an external id."""
+    by_external = select(transaction_keys.c.transaction_id).where(transaction_keys.c.value == value)
+    by_step = select(steps.c.transaction_id).where(
+        steps.c.external_id == value, steps.c.outcome == StepOutcome.SUCCEEDED.value
+    )
+    return or_(
+        transactions.c.id == value,
+        transactions.c.correlation_id == value,
+        *[transactions.c[name] == value for name in BUSINESS_KEY_COLUMNS],
+        transactions.c.id.in_(by_external),
+        transactions.c.id.in_(by_step),
+    )
+
 
 def _step_from_row(row: Mapping[Any, Any]) -> StepRecord:
     return StepRecord(
@@ -142,14 +168,7 @@ class JournalOperations(SessionBase):
 
     def search_transactions(self, value: str, limit: int = 50) -> list[TransactionRecord]:
         """Transactions where `value` is the id, correlation id, any business key or external id."""
-        by_external = select(transaction_keys.c.transaction_id).where(transaction_keys.c.value == value)
-        condition = or_(
-            transactions.c.id == value,
-            transactions.c.correlation_id == value,
-            *[transactions.c[name] == value for name in BUSINESS_KEY_COLUMNS],
-            transactions.c.id.in_(by_external),
-        )
-        return self._load_transactions(condition, limit)
+        return self._load_transactions(matches_any_key(value), limit)
 
     def list_transactions(
         self, *, state: str | None = None, flow: str | None = None, limit: int = 100
@@ -196,18 +215,19 @@ class JournalOperations(SessionBase):
         ]
 
     def _external_keys(self, transaction_ids: Sequence[str]) -> dict[str, list[ExternalKey]]:
+        """Each transaction's external keys: those stored for it and those its steps returned."""
         if not transaction_ids:
             return {}
-        query = (
-            select(transaction_keys)
-            .where(transaction_keys.c.transaction_id.in_(list(transaction_ids)))
-            .order_by(transaction_keys.c.system, transaction_keys.c.key_type, transaction_keys.c.value)
-        )
-        found: dict[str, list[ExternalKey]] = {}
-        for row in self.conn.execute(query).mappings():
+        wanted = list(transaction_ids)
+        found: dict[str, set[ExternalKey]] = {}
+        stored = select(transaction_keys).where(transaction_keys.c.transaction_id.in_(wanted))
+        for row in self.conn.execute(stored).mappings():
             key = ExternalKey(system=row["system"], key_type=row["key_type"], value=row["value"])
-            found.setdefault(row["transaction_id"], []).append(key)
-        return found
+            found.setdefault(row["transaction_id"], set()).add(key)
+        returned = _STEP_KEYS.where(steps.c.transaction_id.in_(wanted))
+        for tx, system, name, value in self.conn.execute(returned):
+            found.setdefault(tx, set()).add(ExternalKey(system or "unknown", name[:50], value))
+        return {tx: sorted(keys, key=lambda k: (k.system, k.key_type, k.value)) for tx, keys in found.items()}
 
     def record_step(self, step: StepRecord, now: datetime | None = None) -> None:
         """Write (or overwrite, on a later attempt) the journal line of one step."""

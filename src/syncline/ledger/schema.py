@@ -228,6 +228,13 @@ steps = Table(
     Column("finished_at", UtcDateTime),
     Column("recorded_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("transaction_id", "step_no"),
+    # Search finds a transaction by the ids its steps returned here (revision 0007).
+    Index(
+        "ix_steps_external_id",
+        "external_id",
+        postgresql_where=text("external_id IS NOT NULL"),
+        sqlite_where=text("external_id IS NOT NULL"),
+    ),
     comment="Saga journal: the outcome of each step, written before the next step starts.",
 )
 

@@ -159,14 +159,21 @@ def _index_definitions(ledger: SqlLedger) -> dict[str, str]:
 
 def test_upgrading_to_0007_indexes_business_keys_only_where_present(empty_database_url: str) -> None:
     """Revision 0007 makes the six business-key indexes partial under existing transactions, and
-    a search by a key still finds its transaction through the index."""
-    from syncline.ledger import BusinessKeys
+    a search by a key still finds its transaction through the index; a step id that an older
+    ledger copied into `transaction_keys` is shown once, beside those read from the journal."""
+    from syncline.ledger import BusinessKeys, ExternalKey, StepOutcome, StepRecord
 
     old = connect_ledger(empty_database_url)
     upgrade(old.engine, "0006")
     with old.transaction() as session:
         session.start_transaction("tx-before-0007", "q2c", 1, keys=BusinessKeys(order_number="SO-7"))
         session.start_transaction("tx-without-keys", "q2c", 1)
+        for step_no, name, external_id in ((1, "erp.customer", "C-1"), (2, "erp.order", "ERP-SO-7")):
+            line = StepRecord(
+                "tx-before-0007", step_no, name, StepOutcome.SUCCEEDED, "netsuite", external_id=external_id
+            )
+            session.record_steps([line])
+        session.add_external_keys("tx-before-0007", [ExternalKey("netsuite", "erp.customer", "C-1")])
     assert "IS NOT NULL" not in _index_definitions(old)["ix_transactions_order_number"]
     old.upgrade()
     old.close()
@@ -180,6 +187,11 @@ def test_upgrading_to_0007_indexes_business_keys_only_where_present(empty_databa
             assert f"{column} IS NOT NULL" in definitions[f"ix_transactions_{column}"]
         assert [t.id for t in ledger.search_transactions("SO-7")] == ["tx-before-0007"]
         assert "ix_transactions_order_number" in _plan_of_search_by_order_number(ledger)
+        (found,) = ledger.search_transactions("ERP-SO-7")
+        assert found.external_keys == (
+            ExternalKey("netsuite", "erp.customer", "C-1"),
+            ExternalKey("netsuite", "erp.order", "ERP-SO-7"),
+        )
     finally:
         ledger.close()
 

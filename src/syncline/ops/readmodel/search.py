@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from syncline.errors import ConfigurationError
 from syncline.ledger import SqlSession, TransactionRecord
-from syncline.ledger.records import BUSINESS_KEY_COLUMNS
+from syncline.ledger.journal import matches_any_key
 from syncline.ledger.schema import steps, transaction_keys, transactions
 
 MAX_PAGE = 200
@@ -61,16 +61,7 @@ class SearchPage:
 def _condition(query: TransactionQuery) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = []
     if query.q:
-        value = query.q.strip()
-        by_external = select(transaction_keys.c.transaction_id).where(transaction_keys.c.value == value)
-        parts.append(
-            or_(
-                transactions.c.id == value,
-                transactions.c.correlation_id == value,
-                *[transactions.c[name] == value for name in BUSINESS_KEY_COLUMNS],
-                transactions.c.id.in_(by_external),
-            )
-        )
+        parts.append(matches_any_key(query.q.strip()))
     if query.flow:
         parts.append(transactions.c.flow == query.flow)
     if query.state:
