@@ -11,13 +11,14 @@ back until `until` without the wait counting as an attempt (the claim counted on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import delete, select, update
 
 from syncline.ledger.journal import _step_from_row
 from syncline.ledger.outbox import event_from_row
@@ -138,7 +139,27 @@ def _claim_with_events_sql() -> str:
     )
 
 
-_CLAIM_WITH_EVENTS = _claim_with_events_sql()
+#: Straight to the driver with psycopg's named placeholders: SQLAlchemy's `text()` construct,
+#: its cache key and its result metadata for 40-odd columns cost more client CPU per claim than
+#: the rows themselves (a claim ran about 16 times a second per busy worker).
+_CLAIM_WITH_EVENTS_PG = re.sub(
+    r"(?<!:):([a-z_]+)", r"%(\1)s", _claim_with_events_sql().format(row_lock="FOR UPDATE SKIP LOCKED")
+)
+
+#: Timestamp columns of the claim's rows: the driver gives them in the session's time zone, the
+#: ledger's rule is aware UTC (what `UtcDateTime` does on the SQLAlchemy path).
+_CLAIM_UTC_COLUMNS = tuple(
+    [column.name for column in deliveries.c if isinstance(column.type, UtcDateTime)]
+    + [f"ev_{column.name}" for column in events.c if isinstance(column.type, UtcDateTime)]
+)
+
+
+def _as_utc(row: Mapping[Any, Any]) -> dict[str, Any]:
+    values = dict(row)
+    for name in _CLAIM_UTC_COLUMNS:
+        if values[name] is not None:
+            values[name] = values[name].astimezone(UTC)
+    return values
 
 _COMPLETE_PG = (
     "UPDATE deliveries AS d "
@@ -312,24 +333,18 @@ class BatchOperations(QueueOperations):
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         at = self._now(now)
-        statement = text(_CLAIM_WITH_EVENTS.format(row_lock=self.flavor.claim_row_lock)).bindparams(
-            bindparam("now", type_=UtcDateTime()),
-            bindparam("lease_expires_at", type_=UtcDateTime()),
-        )
-        rows = self.conn.execute(
-            statement,
-            {
-                "consumer": consumer,
-                "now": at,
-                "limit": limit,
-                "worker_id": worker_id,
-                "lease_expires_at": at + _check_lease_seconds(lease_seconds),
-            },
-        ).mappings()
+        params = {
+            "consumer": consumer,
+            "now": at,
+            "limit": limit,
+            "worker_id": worker_id,
+            "lease_expires_at": at + _check_lease_seconds(lease_seconds),
+        }
         claimed = []
-        for row in rows:
-            delivery = delivery_from_row(row)
-            event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
+        for row in self.conn.exec_driver_sql(_CLAIM_WITH_EVENTS_PG, params).mappings():
+            values = _as_utc(row)
+            delivery = delivery_from_row(values)
+            event = event_from_row({name: values[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
             claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
         return claimed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncline.ledger import DeliveryStatus, Lease, NewEvent, SqlLedger, StepOutcome, StepRecord
@@ -137,6 +138,12 @@ def test_claim_heads_and_complete_leases_match_the_plain_operations(any_ledger: 
         and head.lease.attempt == 1
         and head.delivery.status is DeliveryStatus.IN_FLIGHT
     )
+    # The claim's own row decoding (driver-level on PostgreSQL) gives what the ledger's reads give.
+    (listed,) = [d for d in any_ledger.list_deliveries() if d.id == head.delivery.id]
+    (stored,) = [e for e in any_ledger.events_after(head.event.position - 1, 1)]
+    assert head.delivery == listed and head.event == replace(stored, tx_id=None)  # only the relay reads tx_id
+    stamps = [head.delivery.next_attempt_at, head.delivery.lease_expires_at, head.event.recorded_at]
+    assert all(stamp is not None and stamp.tzinfo is UTC for stamp in stamps)
     stale = Lease(head.delivery.id, "someone-else", head.lease.attempt)
     with any_ledger.transaction() as session:
         assert session.complete_leases([stale]) == []
