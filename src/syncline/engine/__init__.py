@@ -32,7 +32,7 @@ from syncline.engine.circuit import (
 )
 from syncline.engine.classify import classify, classify_response, classify_status, parse_retry_after
 from syncline.engine.distributed_semaphore import PostgresSemaphore, namespace_key
-from syncline.engine.eventloop import event_loop_name, run_event_loop
+from syncline.engine.eventloop import YOUNG_GENERATION_THRESHOLD, event_loop_name, run_event_loop, tune_gc
 from syncline.engine.exceptions import EXCEPTION_RAISED, LeaseLostError, hold_for_person, reason_code_of
 from syncline.engine.groupcommit import GroupCommitter, Held
 from syncline.engine.intake import AcceptResult, IncomingEvent, Intake, RejectedEvent, to_new_event
@@ -99,6 +99,7 @@ __all__ = [
     "DEFAULT_RETRY_POLICY",
     "EXCEPTION_RAISED",
     "MAX_KEY_LENGTH",
+    "YOUNG_GENERATION_THRESHOLD",
     "AbortSaga",
     "AcceptResult",
     "ActionResult",
@@ -193,6 +194,7 @@ __all__ = [
     "to_new_event",
     "traceparent_or_new",
     "transaction_id",
+    "tune_gc",
     "utc_now",
     "wait_key",
 ]
