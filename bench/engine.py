@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,7 @@ def io_run(
         "mean_calls_in_flight_per_worker": round(
             sum(o["mean_calls_in_flight"] for o in outputs) / processes, 1
         ),
+        "median_calls_in_flight_per_worker": statistics.median(o["median_calls_in_flight"] for o in outputs),
     }
 
 
@@ -188,6 +190,7 @@ def io_bound() -> dict[str, Any]:
         "concurrency_per_worker": IO_CONCURRENCY,
         "in_flight_per_worker": one["peak_calls_in_flight_per_worker"],
         "mean_in_flight_per_worker": one["mean_calls_in_flight_per_worker"],
+        "median_in_flight_per_worker": one["median_calls_in_flight_per_worker"],
         "one_worker_sagas_per_s": one["sagas_per_s"],
         "four_workers_sagas_per_s": four["sagas_per_s"],
         "scale_4_vs_1": round(four["sagas_per_s"] / one["sagas_per_s"], 2),
@@ -195,6 +198,8 @@ def io_bound() -> dict[str, Any]:
         "one_worker_machine_busy_cores": one["machine_busy_cores"],
         "four_workers_machine_busy_cores": four["machine_busy_cores"],
         "one_worker_cpu_ms_per_saga": one["worker_cpu_ms_per_saga"],
+        "sagas_per_commit_1_worker": one["sagas_per_commit"],
+        "sagas_per_commit_4_workers": four["sagas_per_commit"],
         "four_workers_cpu_ms_per_saga": four["worker_cpu_ms_per_saga"],
         "machine_cpu_ms_per_saga_1_worker": _per_saga_ms(one),
         "machine_cpu_ms_per_saga_4_workers": _per_saga_ms(four),

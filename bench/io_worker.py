@@ -41,6 +41,8 @@ async def run(url: str, concurrency: int, latency_s: float) -> dict[str, float]:
         "sagas": stats.completed,
         "peak_calls_in_flight": endpoint.peak,
         "mean_calls_in_flight": round(statistics.fmean(busy), 1) if busy else 0.0,
+        # The median is the steady state: the mean also counts the drain at the end of the queue.
+        "median_calls_in_flight": statistics.median(busy) if busy else 0,
         "cpu_ms_per_saga": round(cpu_used * 1000 / max(stats.completed, 1), 2),
         "commits": worker.committer.commits,
     }
