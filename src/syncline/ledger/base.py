@@ -145,6 +145,7 @@ class SqlLedger:
     list_deliveries = _in_read(SqlSession.list_deliveries)
     count_deliveries = _in_read(SqlSession.count_deliveries)
     get_transaction = _in_read(SqlSession.get_transaction)
+    get_transactions = _in_read(SqlSession.get_transactions)
     search_transactions = _in_read(SqlSession.search_transactions)
     list_transactions = _in_read(SqlSession.list_transactions)
     steps_of = _in_read(SqlSession.steps_of)

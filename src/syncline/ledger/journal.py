@@ -166,6 +166,16 @@ class JournalOperations(SessionBase):
         found = self._load_transactions(transactions.c.id == transaction_id, limit=1)
         return found[0] if found else None
 
+    def get_transactions(self, transaction_ids: Sequence[str]) -> list[TransactionRecord]:
+        """Many transactions by id, in the order given (unknown ids left out): three queries for
+        any number of them, with their external keys, where one `get_transaction` each cost three
+        apiece (a console page of 50 results made 150)."""
+        wanted = list(dict.fromkeys(transaction_ids))
+        if not wanted:
+            return []
+        found = {r.id: r for r in self._load_transactions(transactions.c.id.in_(wanted), len(wanted))}
+        return [found[tx] for tx in wanted if tx in found]
+
     def search_transactions(self, value: str, limit: int = 50) -> list[TransactionRecord]:
         """Transactions where `value` is the id, correlation id, any business key or external id."""
         return self._load_transactions(matches_any_key(value), limit)

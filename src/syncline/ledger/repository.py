@@ -193,6 +193,10 @@ class LedgerSession(Protocol):
         """The transaction with this id, with its external keys."""
         ...
 
+    def get_transactions(self, transaction_ids: Sequence[str]) -> list[TransactionRecord]:
+        """Many transactions by id, in the order given, in a fixed number of queries."""
+        ...
+
     def search_transactions(self, value: str, limit: int = 50) -> list[TransactionRecord]:
         """Transactions where `value` is the id, correlation id, any business key or external id."""
         ...

@@ -307,6 +307,17 @@ class Runtime:
             self._stripe_checkpoint = checkpoint
         return result
 
+    def erp_owns_receivables(self) -> bool:
+        """True when ownership.yaml makes the ERP the owner of invoice or payment status.
+
+        Otherwise flow 5 drops whatever the ERP's transaction feed says (billing's status is the
+        one the CRM shows), and reading that feed anyway cost a SuiteQL page per tick plus several
+        record GETs per invoice and payment, out of the ERP's request governance.
+        """
+        policy = self.gate.governor.policy
+        erp = policy.role_of("netsuite")
+        return any(policy.owner_of(entity, "status") == erp for entity in ("invoice", "payment"))
+
     async def poll_netsuite(self, *, max_pages: int = 20) -> AcceptResult:
         """Read the ERP's transaction change feed (SuiteQL): invoices become `invoice.posted`, customer
         payments `payment.applied`, with source netsuite (flow 5 lets them through only when the ERP
@@ -331,7 +342,7 @@ class Runtime:
         if change.record_type == "CustInvc":
             return [await self._erp_invoice_event(change.internal_id, change)]
         if change.record_type == "CustPymt":
-            payment = await self.erp.source.get_payment(change.internal_id)
+            payment, settled_docs = await self.erp.source.get_payment_applied(change.internal_id)
             event = new_event(
                 PAYMENT_APPLIED,
                 subject=payment.id,
@@ -342,13 +353,9 @@ class Runtime:
             )
             # Applying a payment settles invoices without NetSuite touching their modification
             # date: re-read each one it applies to, so the CRM sees the invoice paid.
-            settled = [await self._erp_invoice_event(doc, change) for doc in await self._applied_docs(change)]
+            settled = [await self._erp_invoice_event(doc, change) for doc in settled_docs]
             return [event, *settled]
         return []
-
-    async def _applied_docs(self, change: RecordChange) -> list[str]:
-        record = await self.clients.netsuite.get_record("customerPayment", change.internal_id, expand=True)
-        return [str(line["doc"]["id"]) for line in (record.get("apply") or {}).get("items", [])]
 
     async def _erp_invoice_event(self, internal_id: str, change: RecordChange) -> EventEnvelope:
         invoice = await self.erp.source.get_invoice(internal_id)
@@ -398,7 +405,8 @@ class Runtime:
         self, *, catalog_version: str | None = None, now: datetime | None = None
     ) -> dict[str, int]:
         """One round of every configured sync mode: read the CRM and billing feeds for the flows that
-        run near-real-time, and release the catalog when it is scheduled and its window is open.
+        run near-real-time (the ERP's invoice and payment feed only where the ERP owns that status:
+        `erp_owns_receivables`), and release the catalog when it is scheduled and its window is open.
         Returns how many new events each source gave. (Synchronous flows are driven by their
         endpoint, `customer_sync_router`.)"""
         modes = self.settings.flows.modes
@@ -408,7 +416,8 @@ class Runtime:
             fed["salesforce"] = len((await self.poll_salesforce()).accepted)
         if modes.get("invoice_status") is SyncMode.NEAR_REAL_TIME:
             fed["stripe"] = len((await self.poll_stripe()).accepted)
-            fed["netsuite"] = len((await self.poll_netsuite()).accepted)
+            if self.erp_owns_receivables():
+                fed["netsuite"] = len((await self.poll_netsuite()).accepted)
         if catalog_version is not None and modes.get("catalog") is SyncMode.SCHEDULED:
             released = await self.release_catalog(catalog_version, now=now)
             fed["catalog"] = len(released.accepted) if released is not None else 0

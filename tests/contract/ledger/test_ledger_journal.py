@@ -150,3 +150,36 @@ def test_step_recorded_with_the_saga_state_in_one_commit(booking: SqlLedger) -> 
 
     assert booking.steps_of("tx-1") == []
     assert booking.get_transaction("tx-1").current_step is None  # type: ignore[union-attr]
+
+
+def test_a_page_of_search_results_costs_the_same_few_queries_however_long(ledger: SqlLedger) -> None:
+    """The console's search page loads its rows together (it made three queries per row)."""
+    from sqlalchemy import event
+
+    from syncline.ops.readmodel.search import TransactionQuery, search_transactions
+
+    with ledger.transaction() as session:
+        for n in range(30):
+            session.start_transaction(f"tx-page-{n:02d}", "order_booking", 1, correlation_id="corr-page")
+            session.add_external_keys(f"tx-page-{n:02d}", [ExternalKey("netsuite", "sales_order", f"SO-{n}")])
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(ledger.engine, "before_cursor_execute", count)
+    try:
+        with ledger.read() as session:
+            page = search_transactions(session, TransactionQuery(flow="order_booking", limit=25))
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", count)
+
+    assert page.total == 30 and len(page.items) == 25
+    newest_first = sorted(page.items, key=lambda t: (-t.updated_at.timestamp(), t.id))
+    assert list(page.items) == newest_first
+    assert all(
+        t.external_keys == (ExternalKey("netsuite", "sales_order", f"SO-{int(t.id[-2:])}"),)
+        for t in page.items
+    )
+    queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(queries) <= 5, queries

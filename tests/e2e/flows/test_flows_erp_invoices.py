@@ -151,3 +151,24 @@ async def test_the_configured_owner_decides_whose_invoice_status_salesforce_show
         assert paid_date is None
         assert {a.details["origin_system"] for a in dropped_audits(runtime)} == {"netsuite"}
     assert runtime.counters().flows["invoice_status"].exceptions == {}
+
+
+async def test_the_erp_feed_is_read_on_each_tick_only_where_the_erp_owns_the_status(
+    owned_runtime: Runtime, hands: Hands
+) -> None:
+    """Billing owning invoices (the default): flow 5 would drop every ERP invoice and payment, so a
+    tick does not spend ERP requests reading them; with `invoice.owner: erp` it does. (Last in the
+    file: the invoice it leaves in the shared ERP sandbox would be one more dropped audit above.)"""
+    runtime = owned_runtime
+    erp_owns = runtime.gate.governor.policy.fields_of("invoice")["status"].owner == "erp"
+    _, _, sales_order = await booked_order(runtime, hands)
+    await runtime.clients.netsuite.transform("salesOrder", sales_order, "invoice")
+
+    fed = await runtime.tick()
+
+    assert runtime.erp_owns_receivables() is erp_owns
+    if erp_owns:
+        assert fed["netsuite"] >= 1  # the new invoice, as invoice.posted
+    else:
+        assert "netsuite" not in fed and "stripe" in fed
+        assert (await runtime.poll_netsuite()).accepted  # still there for whoever reads it on purpose

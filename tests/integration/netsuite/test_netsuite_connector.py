@@ -380,6 +380,7 @@ async def test_invoice_and_payment_reads_map_to_canonical(
     payment = await source.get_payment(payment_id)
     assert payment.amount == canonical.total and payment.customer_id == customer_id
     assert [a.invoice_id for a in payment.applied_invoices] == [invoice.id]
+    assert await source.get_payment_applied(payment_id) == (payment, [invoice_id])  # ERP ids to re-read
     settled = await source.get_invoice(invoice_id)
     assert settled.status is InvoiceStatus.PAID and settled.is_settled
 

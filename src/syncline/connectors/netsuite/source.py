@@ -196,10 +196,17 @@ class NetSuiteSource:
 
     async def get_payment(self, key: str) -> Payment:
         """A customer payment with the invoices it settles, as canonical ids."""
+        payment, _ = await self.get_payment_applied(key)
+        return payment
+
+    async def get_payment_applied(self, key: str) -> tuple[Payment, list[str]]:
+        """The payment and the ERP internal ids of the invoices it settles, from ONE read of the
+        record: the change feed re-reads those invoices (applying a payment does not touch their
+        modification date), and reading the payment a second time for them cost a request."""
         with call_priority(Priority.PAYMENTS):
             return await self._get_payment(key)
 
-    async def _get_payment(self, key: str) -> Payment:
+    async def _get_payment(self, key: str) -> tuple[Payment, list[str]]:
         record = await self.client.get_record("customerPayment", key, expand=True)
         currency = await self._currency_code(record)
         customer_id = await self._canonical_of("customer", record["customer"]["id"])
@@ -207,9 +214,10 @@ class NetSuiteSource:
         for line in (record.get("apply") or {}).get("items", []):
             doc = str(line["doc"]["id"])
             invoice_ids[doc] = await self._canonical_of("invoice", doc, fallback=f"netsuite-invoice-{doc}")
-        return payment_from_record(
+        payment = payment_from_record(
             record, currency=currency, customer_id=customer_id, invoice_ids=invoice_ids
         )
+        return payment, list(invoice_ids)
 
     async def _currency_code(self, record: dict[str, Any]) -> str:
         currency = await self.client.get_record("currency", str(record["currency"]["id"]), fields=["symbol"])

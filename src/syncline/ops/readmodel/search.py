@@ -104,8 +104,7 @@ def search_transactions(session: SqlSession, query: TransactionQuery) -> SearchP
         .limit(query.limit)
         .offset(query.offset)
     ).scalars()
-    records = [session.get_transaction(tx_id) for tx_id in ids]
-    return SearchPage(tuple(r for r in records if r is not None), total, query.limit, query.offset)
+    return SearchPage(tuple(session.get_transactions(list(ids))), total, query.limit, query.offset)
 
 
 __all__ = ["MAX_PAGE", "SearchPage", "TransactionQuery", "search_transactions"]
