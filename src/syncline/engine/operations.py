@@ -25,6 +25,7 @@ from syncline.ledger import (
     SqlSession,
     StepRecord,
     TransactionRecord,
+    UnknownRecordError,
 )
 from syncline.ledger.records import SETTLED_STEP_OUTCOMES
 
@@ -144,7 +145,7 @@ class Operations:
                     raise ConfigurationError(f"{reference!r} matches several transactions; use the id")
                 record = found[0] if found else None
             if record is None:
-                raise ConfigurationError(f"no transaction matches {reference!r}")
+                raise UnknownRecordError(f"no transaction matches {reference!r}")
             # The transaction's event shares its correlation id (indexed); no scan of all deliveries.
             related = session.events_by_correlation(record.correlation_id) if record.correlation_id else []
             deliveries = [
@@ -267,7 +268,7 @@ class Operations:
         with self.ledger.transaction() as session:
             task = session.get_exception(exception_id)
             if task is None:
-                raise ConfigurationError(f"no exception task {exception_id!r}")
+                raise UnknownRecordError(f"no exception task {exception_id!r}")
             resolved = session.resolve_exception(
                 exception_id, f"{'retried' if retry else 'dismissed'}: {reason}"
             )

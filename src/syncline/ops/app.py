@@ -25,7 +25,7 @@ from syncline.engine.intake import Intake
 from syncline.engine.operations import Operations
 from syncline.engine.registry import FlowRegistry
 from syncline.engine.worker import Worker, WorkerConfig
-from syncline.errors import ConfigurationError, SynclineError, TransientError
+from syncline.errors import SynclineError, TransientError
 from syncline.ledger import InvalidTransitionError, SqlLedger, UnknownRecordError
 from syncline.ledger.types import utc_now
 from syncline.logs import get_logger
@@ -48,8 +48,6 @@ def _status_for(error: SynclineError) -> int:
         return 409
     if isinstance(error, TransientError):
         return 503
-    if isinstance(error, ConfigurationError):
-        return 404 if error.message.startswith("no ") else 400
     return 400
 
 

@@ -18,7 +18,14 @@ from syncline.engine.registry import FlowRegistry
 from syncline.engine.saga import idempotency_key, transaction_id
 from syncline.engine.worker import Worker, WorkerConfig
 from syncline.errors import ConfigurationError
-from syncline.ledger import DeliveryStatus, ExceptionStatus, SqlLedger, StepOutcome, open_ledger
+from syncline.ledger import (
+    DeliveryStatus,
+    ExceptionStatus,
+    SqlLedger,
+    StepOutcome,
+    UnknownRecordError,
+    open_ledger,
+)
 
 REGISTRY = FlowRegistry(engine_ops_flows.FLOWS)
 runner = CliRunner()
@@ -152,5 +159,5 @@ def test_operations_refuse_without_reason_or_selection(ledger: SqlLedger) -> Non
         ops.skip(DeadLetterFilter(ordering_key="k"), actor="a", reason=" ")
     with pytest.raises(ConfigurationError, match="which dead letters"):
         ops.replay(DeadLetterFilter(), actor="a", reason="r")
-    with pytest.raises(ConfigurationError, match="no transaction"):
+    with pytest.raises(UnknownRecordError, match="no transaction"):  # a missing record, not a bad setting
         ops.show_transaction("nope")
