@@ -199,6 +199,25 @@ class Operations:
         return letters
 
     # --- acting ----------------------------------------------------------------------------
+    def act(
+        self,
+        action: str,
+        selection: DeadLetterFilter,
+        *,
+        actor: str,
+        reason: str,
+        from_step: int | None = None,
+        dry_run: bool = False,
+    ) -> ActionResult:
+        """`replay` or `skip` by name: the console's and the API's forms say which as a word."""
+        if action == "replay":
+            return self.replay(selection, actor=actor, reason=reason, from_step=from_step, dry_run=dry_run)
+        if action == "skip":
+            if from_step is not None:
+                raise ConfigurationError("a skip runs no step: from_step only goes with a replay")
+            return self.skip(selection, actor=actor, reason=reason, dry_run=dry_run)
+        raise ConfigurationError(f"unknown action {action!r}: replay or skip")
+
     def replay(
         self,
         selection: DeadLetterFilter,
@@ -283,9 +302,8 @@ class Operations:
         if task.transaction_id is None:
             return resolved, None
         selection = DeadLetterFilter(transaction_id=task.transaction_id)
-        if retry:
-            return resolved, self.replay(selection, actor=actor, reason=f"exception {exception_id}: {reason}")
-        return resolved, self.skip(selection, actor=actor, reason=f"exception {exception_id}: {reason}")
+        why = f"exception {exception_id}: {reason}"
+        return resolved, self.act("replay" if retry else "skip", selection, actor=actor, reason=why)
 
     def _plan(self, session: SqlSession, letter: DeadLetter, from_step: int | None) -> ReplayItem:
         """Which steps a replay would run: from `from_step`, else from the first unsettled one."""

@@ -159,5 +159,9 @@ def test_operations_refuse_without_reason_or_selection(ledger: SqlLedger) -> Non
         ops.skip(DeadLetterFilter(ordering_key="k"), actor="a", reason=" ")
     with pytest.raises(ConfigurationError, match="which dead letters"):
         ops.replay(DeadLetterFilter(), actor="a", reason="r")
+    with pytest.raises(ConfigurationError, match="unknown action 'purge': replay or skip"):
+        ops.act("purge", DeadLetterFilter(ordering_key="k"), actor="a", reason="r")
+    with pytest.raises(ConfigurationError, match="from_step only goes with a replay"):
+        ops.act("skip", DeadLetterFilter(ordering_key="k"), actor="a", reason="r", from_step=2)
     with pytest.raises(UnknownRecordError, match="no transaction"):  # a missing record, not a bad setting
         ops.show_transaction("nope")

@@ -202,12 +202,9 @@ def _act(
 ) -> dict[str, Any]:
     selection = _selection(context, body)
     ops = context.operations
-    if action == "replay":
-        plan = ops.replay(
-            selection, actor=principal.name, reason=body.reason, from_step=from_step, dry_run=True
-        )
-    else:
-        plan = ops.skip(selection, actor=principal.name, reason=body.reason, dry_run=True)
+    plan = ops.act(
+        action, selection, actor=principal.name, reason=body.reason, from_step=from_step, dry_run=True
+    )
     code = confirm_code(plan, from_step)
     if not plan.items:
         raise HTTPException(status_code=404, detail="no dead letters match this selection")
@@ -218,10 +215,7 @@ def _act(
             raise HTTPException(
                 status_code=409, detail="the matching dead letters changed since the dry run; run it again"
             )
-        if action == "replay":
-            done = ops.replay(selection, actor=principal.name, reason=body.reason, from_step=from_step)
-        else:
-            done = ops.skip(selection, actor=principal.name, reason=body.reason)
+        done = ops.act(action, selection, actor=principal.name, reason=body.reason, from_step=from_step)
         result = done.as_dict()
     masked_result: dict[str, Any] = masked(result, principal.role)
     return masked_result

@@ -194,10 +194,7 @@ def console_router() -> APIRouter:
         selection = DeadLetterFilter(
             flow=delivery.consumer, transaction_id=transaction_of(delivery.consumer, delivery.event_id)
         )
-        if action == "replay":
-            context.operations.replay(selection, actor=principal.name, reason=views.reason(reason))
-        else:
-            context.operations.skip(selection, actor=principal.name, reason=views.reason(reason))
+        context.operations.act(action, selection, actor=principal.name, reason=views.reason(reason))
         tx = plan.items[0].dead_letter.transaction_id
         return RedirectResponse(
             f"/tx/{tx}?flash={'replayed' if action == 'replay' else 'skipped'}", status_code=303

@@ -156,12 +156,8 @@ def dead_letter_plan(
     selection = DeadLetterFilter(
         flow=delivery.consumer, transaction_id=transaction_of(delivery.consumer, delivery.event_id)
     )
-    ops = context.operations
-    why = "console dry run"
-    plan = (
-        ops.replay(selection, actor=principal.name, reason=why, dry_run=True)
-        if action == "replay"
-        else ops.skip(selection, actor=principal.name, reason=why, dry_run=True)
+    plan = context.operations.act(
+        action, selection, actor=principal.name, reason="console dry run", dry_run=True
     )
     if not plan.items:
         raise HTTPException(status_code=409, detail=f"delivery {delivery_id} is not dead-lettered (any more)")
