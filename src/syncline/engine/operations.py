@@ -279,6 +279,21 @@ class Operations:
                 )
         return ActionResult("skip", False, items, tuple(changed))
 
+    def assign_exception(self, exception_id: str, assignee: str, *, actor: str, reason: str) -> ExceptionTask:
+        """Give a task to a person, audited in the same commit (an unknown task: UnknownRecordError)."""
+        _require(actor, reason)
+        with self.ledger.transaction() as session:
+            task = session.assign_exception(exception_id, assignee)
+            session.append_audit(
+                actor,
+                "exception.assign",
+                "exception",
+                exception_id,
+                reason=reason,
+                details={"assignee": task.assignee, "transaction_id": task.transaction_id},
+            )
+        return task
+
     def resolve_exception(
         self, exception_id: str, *, actor: str, reason: str, retry: bool = True
     ) -> tuple[ExceptionTask, ActionResult | None]:

@@ -161,6 +161,7 @@ def _as_utc(row: Mapping[Any, Any]) -> dict[str, Any]:
             values[name] = values[name].astimezone(UTC)
     return values
 
+
 _COMPLETE_PG = (
     "UPDATE deliveries AS d "
     "SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = %s "

@@ -165,3 +165,21 @@ def test_operations_refuse_without_reason_or_selection(ledger: SqlLedger) -> Non
         ops.act("skip", DeadLetterFilter(ordering_key="k"), actor="a", reason="r", from_step=2)
     with pytest.raises(UnknownRecordError, match="no transaction"):  # a missing record, not a bad setting
         ops.show_transaction("nope")
+
+
+def test_assigning_a_task_is_audited_and_an_unknown_task_is_named(ledger: SqlLedger) -> None:
+    with ledger.transaction() as session:
+        task = session.open_exception(
+            exception_id="exc-assign-1", transaction_id=None, reason_code="credit_hold", message="on hold"
+        )
+    ops = Operations(ledger)
+
+    assigned = ops.assign_exception(task.id, "ar-team", actor="maria", reason="AR owns credit holds")
+
+    assert assigned.assignee == "ar-team"
+    with ledger.read() as session:
+        [audit] = session.query_audit(action="exception.assign", limit=10)
+    assert (audit.actor, audit.object_id, audit.reason) == ("maria", task.id, "AR owns credit holds")
+    assert audit.details["assignee"] == "ar-team"
+    with pytest.raises(UnknownRecordError, match="no exception task 'nope'"):
+        ops.assign_exception("nope", "ar-team", actor="maria", reason="why")

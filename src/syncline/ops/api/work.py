@@ -92,18 +92,9 @@ def assign(
     exception_id: str, body: AssignBody, principal: Principal = Operator, context: OpsContext = Context
 ) -> dict[str, Any]:
     """Give a task to a person (operator)."""
-    with context.ledger.transaction() as session:
-        if session.get_exception(exception_id) is None:
-            raise HTTPException(status_code=404, detail=f"no exception task {exception_id!r}")
-        task = session.assign_exception(exception_id, body.assignee)
-        session.append_audit(
-            principal.name,
-            "exception.assign",
-            "exception",
-            exception_id,
-            reason=body.reason,
-            details={"assignee": body.assignee, "transaction_id": task.transaction_id},
-        )
+    task = context.operations.assign_exception(
+        exception_id, body.assignee, actor=principal.name, reason=body.reason
+    )
     result: dict[str, Any] = masked(task, principal.role)
     return result
 

@@ -130,18 +130,10 @@ def inbox(context: OpsContext, owner_role: str) -> dict[str, Any]:
 
 
 def assign(context: OpsContext, principal: Principal, exception_id: str, assignee: str, why: str) -> None:
-    """Assign a task and audit it in one commit."""
-    text = reason(why)
-    with context.ledger.transaction() as session:
-        task = session.assign_exception(exception_id, assignee.strip() or principal.name)
-        session.append_audit(
-            principal.name,
-            "exception.assign",
-            "exception",
-            exception_id,
-            reason=text,
-            details={"assignee": task.assignee, "transaction_id": task.transaction_id},
-        )
+    """Assign a task (to the signed-in person when no one is named), audited in the same commit."""
+    context.operations.assign_exception(
+        exception_id, assignee.strip() or principal.name, actor=principal.name, reason=reason(why)
+    )
 
 
 def dead_letter_plan(
