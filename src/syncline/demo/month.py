@@ -40,7 +40,6 @@ from syncline.demo.checker import check_month
 from syncline.demo.events import amendment_event, customer_event, order_event
 from syncline.demo.faults import FaultWeather, Weather
 from syncline.demo.hands import Hands, SeedingError
-from syncline.demo.idle import quiescent
 from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
 from syncline.demo.sandbox_host import SandboxHost, sandboxes_in_process
@@ -181,10 +180,11 @@ class Month:
                 return
 
     async def quiescent(self) -> bool:
-        """Idle but for work parked behind held entities (see `syncline.demo.idle`)."""
+        """Idle but for work queued behind held entities: the demo plants holds on purpose, and
+        their keys' later events wait for a person (`SqlLedger.has_runnable_work`)."""
         if self.rt.crm.batcher.busy:
             return False
-        return await asyncio.to_thread(quiescent, self.rt.ledger)
+        return not await asyncio.to_thread(self.rt.ledger.has_runnable_work)
 
     def baseline(self, flows: Sequence[str]) -> int:
         return settled(self.flows_now(), flows)

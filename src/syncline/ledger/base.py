@@ -144,6 +144,7 @@ class SqlLedger:
     get_delivery = _in_read(SqlSession.get_delivery)
     list_deliveries = _in_read(SqlSession.list_deliveries)
     count_deliveries = _in_read(SqlSession.count_deliveries)
+    has_runnable_work = _in_read(SqlSession.has_runnable_work)
     get_transaction = _in_read(SqlSession.get_transaction)
     get_transactions = _in_read(SqlSession.get_transactions)
     search_transactions = _in_read(SqlSession.search_transactions)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, text, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, text, tuple_, update
 
 from syncline.ledger.outbox import OutboxOperations, event_from_row
 from syncline.ledger.records import (
@@ -49,6 +49,9 @@ from syncline.ledger.types import UtcDateTime
 #   single writer lock from the first read to commit, so claimers are serialised - one at a time.
 # * Group commit. It is a single UPDATE ... RETURNING; a worker may run it, and complete or fail many
 #   earlier items, inside one transaction.
+#: Deliveries that are work to do (a worker's now or after a back-off), unless parked work blocks them.
+RUNNABLE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
+
 CLAIM_HEADS_SQL = """
 WITH heads AS (
     SELECT candidate.id
@@ -380,5 +383,25 @@ class QueueOperations(OutboxOperations):
             counts[DeliveryStatus(status)] = int(count)
         return counts
 
+    def has_runnable_work(self) -> bool:
+        """True when a pending, in-flight or failed delivery is not queued behind a parked one of its
+        consumer and key: "is anything left to do" for a runtime or a demo waiting to be idle.
 
-__all__ = ["CLAIM_HEADS_SQL", "QueueOperations", "delivery_from_row"]
+        Items behind a parked (held or dead-lettered) item wait for a person (DESIGN.md invariant
+        6), so they are not work a worker can do. One indexed query (the open-by-key index), not a
+        scan of every open delivery in Python.
+        """
+        parked = deliveries.alias("parked")
+        behind_parked = exists().where(
+            parked.c.consumer == deliveries.c.consumer,
+            parked.c.ordering_key == deliveries.c.ordering_key,
+            parked.c.status == DeliveryStatus.PARKED.value,
+            parked.c.key_seq < deliveries.c.key_seq,
+        )
+        runnable = select(deliveries.c.id).where(
+            deliveries.c.status.in_([status.value for status in RUNNABLE_STATUSES]), ~behind_parked
+        )
+        return self.conn.execute(runnable.limit(1)).first() is not None
+
+
+__all__ = ["CLAIM_HEADS_SQL", "RUNNABLE_STATUSES", "QueueOperations", "delivery_from_row"]

@@ -155,6 +155,10 @@ class LedgerSession(Protocol):
         """How many deliveries are in each status (all statuses present), for drop accounting."""
         ...
 
+    def has_runnable_work(self) -> bool:
+        """True when some open delivery is not queued behind a parked one of its consumer and key."""
+        ...
+
     # --- journal ---
     def start_transaction(
         self,

@@ -76,7 +76,7 @@ from syncline.flows import (
     build_flows,
 )
 from syncline.governance import Gatekeeper
-from syncline.ledger import DeliveryStatus, SqlLedger, open_ledger
+from syncline.ledger import SqlLedger, open_ledger
 from syncline.mdm import ReviewQueue, XrefRegistry
 from syncline.runtime.billing import StripeBilling
 from syncline.runtime.counters import ApiCallCounter, RuntimeCounters, count_from_ledger
@@ -89,7 +89,6 @@ GOVERNED_ENTITIES = {"Account": "customer", "Product2": "product"}
 """Salesforce objects whose changes governance judges (echo fingerprints, ownership)."""
 IDENTITY_LOCK = "syncline.customer_identity"
 """Name of the database-wide lock flow 1 resolves identities under (one slot)."""
-BUSY = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -425,27 +424,16 @@ class Runtime:
 
     # --- driving -----------------------------------------------------------------------------
     async def run_until_idle(self, *, timeout_s: float = 60.0) -> bool:
-        """Wait until no delivery is pending, in flight or awaiting a retry (waits included) and no CRM
+        """Wait until no delivery is pending, in flight or awaiting a retry (waits included) but those
+        queued behind a parked one of their key (they wait for a person: invariant 6), and no CRM
         collection is being sent; False when `timeout_s` passed first."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            counts = await asyncio.to_thread(self.ledger.count_deliveries)
-            busy = any(counts.get(status, 0) for status in BUSY)
-            if busy and counts.get(DeliveryStatus.PARKED, 0):
-                busy = await asyncio.to_thread(self._busy_beyond_parked)
+            busy = await asyncio.to_thread(self.ledger.has_runnable_work)
             if not busy and not self.crm.batcher.busy:
                 return True
             await asyncio.sleep(self.settings.idle_poll_s)
         return False
-
-    def _busy_beyond_parked(self) -> bool:
-        """True when some open delivery can still run: items queued behind a parked (held or
-        dead-lettered) item of their key wait for a person, so they do not count (invariant 6)."""
-        with self.ledger.read() as session:
-            parked = {(d.consumer, d.ordering_key) for d in _all(session, DeliveryStatus.PARKED)}
-            return any(
-                (d.consumer, d.ordering_key) not in parked for status in BUSY for d in _all(session, status)
-            )
 
     def resolve_exception(
         self, exception_id: str, *, reason: str, actor: str = "operator", retry: bool = True
@@ -522,17 +510,6 @@ def _with_legal_entity(settings: RuntimeSettings) -> FlowSettings:
     if flows.default_legal_entity is None and settings.mapping_defaults.legal_entity:
         return dataclasses.replace(flows, default_legal_entity=settings.mapping_defaults.legal_entity)
     return flows
-
-
-def _all(session: Any, status: DeliveryStatus) -> list[Any]:
-    found: list[Any] = []
-    after = 0
-    while True:
-        page = session.list_deliveries(status=status, limit=5000, after_id=after)
-        found += page
-        if len(page) < 5000:
-            return found
-        after = page[-1].id
 
 
 __all__ = ["Runtime", "RuntimeSettings"]

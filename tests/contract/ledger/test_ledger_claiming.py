@@ -277,3 +277,26 @@ def test_empty_requests_change_nothing(ledger: SqlLedger) -> None:
     assert ledger.replay([]) == [] and ledger.skip([]) == []
     assert ledger.mark_processed("relay", []) == ()
     assert ledger.count_events() == 0
+
+
+def test_work_queued_behind_a_parked_item_is_not_runnable_work(ledger: SqlLedger) -> None:
+    """`has_runnable_work`: what a runtime or the demo waits for before calling itself idle."""
+    assert not ledger.has_runnable_work()  # nothing at all
+    ledger.append_events([event("a1", "A"), event("a2", "A"), event("a3", "A")], ["booking"])
+    assert ledger.has_runnable_work()  # pending
+    [head] = claim(ledger)
+    assert ledger.has_runnable_work()  # in flight
+    ledger.park(head.lease, "business", "credit hold")
+    assert not ledger.has_runnable_work()  # a2 and a3 wait for a person
+
+    ledger.append_events([event("b1", "B")], ["booking"])
+    assert ledger.has_runnable_work()  # another key is not blocked
+    [b1] = claim(ledger)
+    assert ledger.fail(b1.lease, "transient", "503", next_attempt_at=at(60))
+    assert ledger.has_runnable_work()  # awaiting its retry is still work
+    [retry] = claim(ledger, now=60)
+    ledger.complete(retry.lease)
+    assert not ledger.has_runnable_work()
+
+    assert ledger.replay([head.delivery.id], at(61)) == [head.delivery.id]
+    assert ledger.has_runnable_work()  # the person replayed it: the key runs again
