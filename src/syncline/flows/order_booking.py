@@ -15,12 +15,9 @@ never retried on its own.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from syncline.contracts import (
-    BillingFrequency,
     EventEnvelope,
-    InvoiceSchedule,
     Order,
     OrderAccepted,
     OrderLine,
@@ -28,10 +25,10 @@ from syncline.contracts import (
     OrderStatus,
     Quote,
     Subscription,
-    SubscriptionItem,
     SubscriptionStatus,
     new_event,
 )
+from syncline.contracts.ordering import subscription_of_order
 from syncline.engine import Flow, Parallel, Priority, Step, StepContext, WaitFor
 from syncline.errors import BusinessRejection
 from syncline.flows.customer import ACTIVATED, CUSTOMER_TRIGGERS
@@ -49,28 +46,11 @@ def subscription_for(order: Order) -> Subscription | None:
     The subscription's canonical id is the order's id: one order books one subscription, and an
     amendment names the subscription by the order it came from.
     """
-    recurring = [line for line in order.lines if line.billing_frequency is not BillingFrequency.ONE_TIME]
-    if not recurring:
-        return None
-    items = tuple(
-        SubscriptionItem(
-            product_sku=line.product_sku,
-            quantity=line.quantity,
-            unit_price=(line.unit_price * (Decimal(100) - line.discount_percent) * Decimal("0.01")).rounded(),
-            billing_frequency=line.billing_frequency,
-        )
-        for line in recurring
-    )
-    return Subscription(
-        id=order.id,
-        customer_id=order.customer_id,
+    return subscription_of_order(
+        order,
+        subscription_id=order.id,
         order_id=order.id,
         status=SubscriptionStatus.PENDING,
-        currency=order.currency,
-        items=items,
-        term_months=max(line.term_months or 12 for line in recurring),
-        start_date=order.effective_date,
-        invoice_schedule=InvoiceSchedule(frequency=recurring[0].billing_frequency),
         updated_at=datetime.now(UTC),
     )
 

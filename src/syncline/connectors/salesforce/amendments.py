@@ -19,14 +19,12 @@ from syncline.connectors.salesforce.mapping import EXTERNAL_ID, CanonicalIdFor
 from syncline.contracts import (
     Amendment,
     AmendmentKind,
-    BillingFrequency,
-    InvoiceSchedule,
     Order,
     Subscription,
     SubscriptionAmended,
-    SubscriptionItem,
     SubscriptionStatus,
 )
+from syncline.contracts.ordering import subscription_of_order
 from syncline.errors import ContractViolation
 
 SUBSCRIPTION_AMENDED = "syncline.subscription.amended.v1"
@@ -94,34 +92,20 @@ def amendment_from_order(
 def _subscription(
     order: Order, subscription_id: str, original_key: str, history: tuple[Amendment, ...]
 ) -> Subscription:
-    recurring = [line for line in order.lines if line.billing_frequency is not BillingFrequency.ONE_TIME]
-    if not recurring:
+    subscription = subscription_of_order(
+        order,
+        subscription_id=subscription_id,
+        order_id=original_key,
+        status=SubscriptionStatus.ACTIVE,
+        updated_at=order.booked_at,
+        amendments=history,
+    )
+    if subscription is None:
         raise ContractViolation(
             f"amendment order {order.number} has no recurring line: it amends no subscription",
             system="salesforce",
         )
-    items = tuple(
-        SubscriptionItem(
-            product_sku=line.product_sku,
-            quantity=line.quantity,
-            unit_price=(line.unit_price * (Decimal(100) - line.discount_percent) * Decimal("0.01")).rounded(),
-            billing_frequency=line.billing_frequency,
-        )
-        for line in recurring
-    )
-    return Subscription(
-        id=subscription_id,
-        customer_id=order.customer_id,
-        order_id=original_key,
-        status=SubscriptionStatus.ACTIVE,
-        currency=order.currency,
-        items=items,
-        term_months=max(line.term_months or 12 for line in recurring),
-        start_date=order.effective_date,
-        invoice_schedule=InvoiceSchedule(frequency=recurring[0].billing_frequency),
-        amendments=history,
-        updated_at=order.booked_at,
-    )
+    return subscription
 
 
 __all__ = [
