@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import secrets
 import statistics
 import threading
 import time
 from collections.abc import Iterator, Sequence
 
-import psycopg
+from syncline.ledger.scratch import scratch_postgres as scratch_database
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
@@ -90,12 +89,6 @@ class MachineCpu:
 
 @contextlib.contextmanager
 def scratch_postgres(prefix: str = "syncline_bench") -> Iterator[str]:
-    """Create a database named with a random suffix, yield its name, drop it afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A throwaway database (`syncline.ledger.scratch`); yields its name, dropped afterwards."""
+    with scratch_database(prefix, admin_dsn=ADMIN_DSN) as url:
+        yield url.rsplit("/", 1)[1]

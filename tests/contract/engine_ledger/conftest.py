@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from syncline.ledger import SqlLedger, open_ledger
-
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+from syncline.ledger.scratch import scratch_postgres
 
 
 @pytest.fixture(scope="session")
 def batch_pg_url() -> Iterator[str]:
-    name = f"syncline_t_{secrets.token_hex(5)}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

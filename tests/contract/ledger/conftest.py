@@ -8,19 +8,16 @@ once and emptied before each test; tests that need a pristine database get their
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 
 from syncline.ledger import NewEvent, SqlLedger, connect_ledger, open_ledger
+from syncline.ledger.scratch import create_scratch_postgres, drop_scratch_postgres
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ADAPTERS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 # Children before parents; DELETE is much faster than TRUNCATE on tables this small.
@@ -58,32 +55,17 @@ def event(event_id: str, key: str, *, priority: int = 0, **payload: object) -> N
     )
 
 
-def create_pg_database() -> str:
-    """A new, empty PostgreSQL database with a random name; returns its URL."""
-    name = f"syncline_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_SERVER}/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop a database made by `create_pg_database`, disconnecting whoever is left."""
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def pg_session_url() -> Iterator[str]:
     """The session's migrated PostgreSQL database."""
-    url = create_pg_database()
+    url = create_scratch_postgres()
     try:
         ledger = connect_ledger(url)
         ledger.upgrade()
         ledger.close()
         yield url
     finally:
-        drop_pg_database(url)
+        drop_scratch_postgres(url)
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +125,8 @@ def empty_database_url(adapter: str, tmp_path: Path) -> Iterator[str]:
     if adapter == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    url = create_pg_database()
+    url = create_scratch_postgres()
     try:
         yield url
     finally:
-        drop_pg_database(url)
+        drop_scratch_postgres(url)

@@ -8,31 +8,23 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flows_kit import Hands, customer_event, records, unique
 
+from syncline.ledger.scratch import scratch_postgres
 from syncline.runtime import Runtime, RuntimeSettings
 
 WORKER = Path(__file__).with_name("flows_worker_proc.py")
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    name = f"syncline_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,36 +7,26 @@ the end; each test empties the mdm tables it uses before it runs.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import text
 
 from syncline.ledger import SqlLedger, connect_ledger, open_ledger
+from syncline.ledger.scratch import scratch_postgres
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 ADAPTERS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
 def mdm_pg_url() -> Iterator[str]:
     """A migrated PostgreSQL database of this session, dropped at the end."""
-    name = f"syncline_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_SERVER}/{name}"
-    try:
+    with scratch_postgres() as url:
         ledger = connect_ledger(url)
         ledger.upgrade()
         ledger.close()
         yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -9,18 +9,17 @@ import os
 import ssl
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from syncline.connectors.netsuite import LocalGovernor, NetSuiteClient, NetSuiteConfig, governor_for
 from syncline.engine.distributed_semaphore import PostgresSemaphore
 from syncline.errors import RateLimitedError
+from syncline.ledger.scratch import scratch_postgres
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
 
 from .conftest import client_assertion, token_form
@@ -107,14 +106,8 @@ def test_governor_registry_shares_one_governor_per_account() -> None:
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
-    name = f"syncline_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")  # a libpq URL for the semaphore
 
 
 @pytest.mark.postgres

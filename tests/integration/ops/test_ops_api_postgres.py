@@ -7,29 +7,22 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import ops_demo_flows
-import psycopg
 import pytest
 from ops_demo import Demo, build_demo
 
 from syncline.engine.registry import FlowRegistry
 from syncline.ledger import SqlLedger, TokenRole, open_ledger
+from syncline.ledger.scratch import scratch_postgres
 from syncline.ops import TokenService, create_app
 from syncline.ops.telemetry import ApiBudgets
 
 pytestmark = pytest.mark.postgres
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 @pytest.fixture(scope="module")
 def pg_demo() -> Iterator[Demo]:
-    name = f"syncline_t_{secrets.token_hex(5)}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield build_demo(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        yield build_demo(url)
 
 
 @pytest.fixture

@@ -10,38 +10,17 @@ from __future__ import annotations
 
 import ssl
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import structlog
 
 from syncline.connectors.salesforce import SalesforceClient, SalesforceConfig
 from syncline.sandbox.runner import SandboxCluster, sandboxes_in_thread
-
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-
-
-def create_pg_database() -> str:
-    """A new PostgreSQL database with a random name (other helpers share the server); its URL."""
-    name = f"syncline_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_SERVER}/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop a database made by `create_pg_database`, whoever is still connected."""
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 SANDBOX_OPTIONS: dict[str, Any] = {"seed_accounts": 3, "seed_products": 2, "seed_opportunities": 1}
 

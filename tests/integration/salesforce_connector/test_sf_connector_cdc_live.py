@@ -32,8 +32,9 @@ from syncline.contracts import EventEnvelope
 from syncline.engine.intake import Intake, to_new_event
 from syncline.engine.registry import FlowRegistry
 from syncline.ledger import SqlLedger, open_ledger
+from syncline.ledger.scratch import scratch_postgres
 
-from .conftest import SandboxAdmin, connector, create_pg_database, drop_pg_database
+from .conftest import SandboxAdmin, connector
 
 SOURCE = "salesforce:cdc"
 CONSUMERS = ["flows"]
@@ -95,11 +96,8 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
-    url = create_pg_database()
-    try:
+    with scratch_postgres() as url:
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
