@@ -8,7 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from syncline.contracts import Order
-from syncline.contracts.ordering import subscription_of_order
+from syncline.contracts.money import Money
+from syncline.contracts.ordering import discounted_unit_price, subscription_of_order
 from syncline.contracts.price import BillingFrequency
 from syncline.contracts.subscription import SubscriptionStatus
 
@@ -45,6 +46,16 @@ def test_recurring_lines_become_items_at_their_discounted_price_and_one_time_lin
         12,
     )
     assert made.invoice_schedule.frequency is BillingFrequency.ANNUAL  # the first recurring line's
+
+
+def test_a_discount_on_a_sub_cent_price_is_rounded_at_the_list_price_precision() -> None:
+    usage = _order().lines[1].model_copy(update={"discount_percent": Decimal("10")})
+    yen = usage.model_copy(
+        update={"unit_price": Money.of(Decimal("1234"), "JPY"), "discount_percent": Decimal("12.5")}
+    )
+
+    assert discounted_unit_price(usage) == Money.of(Decimal("0.0405"), "EUR")
+    assert discounted_unit_price(yen) == Money.of(Decimal("1080"), "JPY")  # 1079.75, at whole yen
 
 
 def test_an_order_of_one_time_lines_only_makes_no_subscription() -> None:

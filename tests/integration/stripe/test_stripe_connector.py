@@ -150,6 +150,37 @@ async def test_negotiated_amount_becomes_an_inline_price_on_the_catalog_product(
     assert item_price.product == catalog.data[0].product and item_price.id != catalog.data[0].id
 
 
+async def test_a_sub_cent_price_is_booked_at_its_catalog_price_and_amended_exactly(
+    cluster: SandboxCluster,
+) -> None:
+    """EUR/USD 0.045 per unit exists in Stripe only as `unit_amount_decimal`: booking finds the catalog
+    price, an upsell compares the exact amounts (it used to need a whole-cent `unit_amount`)."""
+    async with async_client(cluster) as client:
+        product = await client.v1.products.create_async(
+            {"name": "API calls", "metadata": {"sku": "SKU-7045"}}
+        )
+        params: Any = {
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount_decimal": "4.5",
+            "recurring": {"interval": "month"},
+            "lookup_key": "SKU-7045:monthly:usd",
+        }
+        catalog_price = await client.v1.prices.create_async(params)
+        sink = StripeBillingSink(client)
+        customer = await sink.upsert_customer("tx-subcent", _customer("cust-subcent"))
+        usage = _subscription(_item("SKU-7045", 1000, "0.045"), sid="sub-subcent", customer="cust-subcent")
+        write = await sink.create_subscription("tx-subcent", usage, customer)
+        more = _subscription(_item("SKU-7045", 3000, "0.045"), sid="sub-subcent", customer="cust-subcent")
+        upsell = await sink.amend_subscription("tx-subcent", write.stripe_id, more, 1)
+        sub = await client.v1.subscriptions.retrieve_async(write.stripe_id)
+        first = await client.v1.invoices.list_async({"subscription": write.stripe_id, "limit": 10})
+    [item] = sub["items"].data
+    assert item.price.id == catalog_price.id and item.quantity == 3000
+    assert upsell.direction is AmendmentDirection.UPSELL
+    assert first.data[-1].amount_paid == 4500  # 1000 x 4.5 cents: the catalog price, not 0.05
+
+
 async def test_upsell_add_on_and_downsell(cluster: SandboxCluster) -> None:
     base = _item("SKU-0001", 2, "49.00")
     async with async_client(cluster) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ssl
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,39 @@ def test_subscription_create_pays_the_first_invoice_and_is_active(sdk: stripe.St
     assert invoice.parent.subscription_details.metadata["order_id"] == "ORD-1"  # type: ignore[union-attr]
     assert sdk.v1.subscription_items.retrieve(item.id).subscription == sub.id
     assert [i.id for i in sdk.v1.invoices.list({"subscription": sub.id}).data] == [invoice.id]  # type: ignore[union-attr]
+
+
+def test_a_sub_cent_price_keeps_its_decimal_amount_and_lines_round_to_the_cent(
+    sdk: stripe.StripeClient,
+) -> None:
+    """Usage prices below a cent (EUR 0.045 per thousand calls) exist only as `unit_amount_decimal`;
+    an invoice line multiplies the exact price and rounds once, to the nearest minor unit."""
+    product = sdk.v1.products.create({"name": "API calls", "metadata": {"sku": "SKU-9045"}})
+    price = sdk.v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "eur",
+            "unit_amount_decimal": "4.5",
+            "recurring": {"interval": "month"},
+        }
+    )
+    assert price.unit_amount is None and price.unit_amount_decimal == Decimal("4.5")  # the SDK decodes it
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.prices.create(
+            {"product": product.id, "currency": "eur", "unit_amount_decimal": "0.1234567890123"}
+        )
+    assert refused.value.param == "unit_amount_decimal"
+    customer = sdk.v1.customers.create({"name": "Metered"})
+
+    sub = sdk.v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"price": price.id, "quantity": 333}],
+            "expand": ["latest_invoice"],
+        }
+    )
+
+    assert sub.latest_invoice.amount_paid == 1499  # type: ignore[union-attr]  # 333 x 4.5 = 1498.5 cents
 
 
 def test_trial_and_send_invoice_and_failed_payment_statuses(sdk: stripe.StripeClient) -> None:

@@ -71,6 +71,24 @@ def to_minor(money: Money) -> int:
     return int(scaled)
 
 
+def minor_of(money: Money) -> Decimal:
+    """An amount in minor units, exactly (a sub-cent price keeps its fraction)."""
+    return money.amount.scaleb(minor_units(money.currency))
+
+
+def price_minor(price: Mapping[str, Any]) -> Decimal:
+    """A Stripe price's unit amount in minor units, sub-cent precision included: `unit_amount` is
+    null for a fractional price, `unit_amount_decimal` always carries the amount."""
+    decimal = price.get("unit_amount_decimal")
+    return Decimal(str(decimal if decimal is not None else price["unit_amount"]))
+
+
+def price_money(price: Mapping[str, Any]) -> Money:
+    """A Stripe price's unit amount as canonical money."""
+    currency = str(price["currency"]).upper()
+    return Money.of(price_minor(price).scaleb(-minor_units(currency)), currency)
+
+
 def from_minor(amount: int, currency: str) -> Money:
     upper = currency.upper()
     return Money.of(Decimal(amount).scaleb(-minor_units(upper)), upper)
@@ -293,8 +311,8 @@ def item_sku(item: Mapping[str, Any]) -> str | None:
     return str(key).split(":", 1)[0] if key else None
 
 
-def _recurring_value(items: Sequence[tuple[int, int]]) -> int:
-    return sum(amount * quantity for amount, quantity in items)
+def _recurring_value(items: Sequence[tuple[Decimal, int]]) -> Decimal:
+    return sum((amount * quantity for amount, quantity in items), Decimal(0))
 
 
 def amendment_params(
@@ -311,11 +329,11 @@ def amendment_params(
     """
     existing = {item_sku(item): item for item in current["items"]["data"]}
     changes: list[dict[str, Any]] = []
-    before = [(int(i["price"]["unit_amount"]), int(i["quantity"])) for i in current["items"]["data"]]
-    after: list[tuple[int, int]] = []
+    before = [(price_minor(i["price"]), int(i["quantity"])) for i in current["items"]["data"]]
+    after: list[tuple[Decimal, int]] = []
     for item in target.items:
         wanted = item_params(item, _catalog_for(item, catalog))
-        after.append((to_minor(item.unit_price), int(wanted["quantity"])))
+        after.append((minor_of(item.unit_price), int(wanted["quantity"])))
         found = existing.pop(item.product_sku, None)
         if found is None:
             changes.append(wanted)
@@ -323,7 +341,7 @@ def amendment_params(
         change: dict[str, Any] = {"id": found["id"]}
         if str(found["quantity"]) != wanted["quantity"]:
             change["quantity"] = wanted["quantity"]
-        if int(found["price"]["unit_amount"]) != to_minor(item.unit_price):
+        if price_minor(found["price"]) != minor_of(item.unit_price):
             change.update({k: v for k, v in wanted.items() if k in ("price", "price_data")})
         if len(change) > 1:
             changes.append(change)
@@ -520,11 +538,10 @@ def _subscription_item(item: Mapping[str, Any], currency: str) -> dict[str, Any]
             f"subscription item {item.get('id')} has no SKU (metadata[sku])", system=SYSTEM
         )
     price = item["price"]
-    unit = Decimal(str(price.get("unit_amount_decimal") or price["unit_amount"]))
     return {
         "product_sku": sku,
         "quantity": Decimal(int(item["quantity"])),
-        "unit_price": Money.of(unit.scaleb(-minor_units(currency)), currency),
+        "unit_price": price_money({**price, "currency": currency}),
         "billing_frequency": _frequency(price),
     }
 

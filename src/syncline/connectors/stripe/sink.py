@@ -22,8 +22,8 @@ from syncline.connectors.stripe.mapping import (
     ProrationPolicy,
     amendment_params,
     customer_params,
-    from_minor,
     lookup_key,
+    price_money,
     price_params,
     product_params,
     subscription_params,
@@ -162,7 +162,7 @@ class StripeBillingSink:
             chunk = ordered[start : start + LOOKUP_KEYS_PER_REQUEST]
             page = await self._list_prices({"lookup_keys": chunk, "limit": 100})
             for price in page.data:
-                amount = from_minor(int(price.unit_amount or 0), str(price.currency))
+                amount = price_money(price.to_dict())
                 found[keys[str(price.lookup_key)]] = CatalogPrice(price.id, str(price.product), amount)
         return found
 

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from syncline.sandbox.stripe.catalog import price_amount
 from syncline.sandbox.stripe.errors import invalid, resource_missing
 from syncline.sandbox.stripe.invoices import LineSpec, activate_after_payment, finalize, new_invoice
 from syncline.sandbox.stripe.items import (
@@ -119,11 +120,11 @@ def _proration_lines(
     lines: list[LineSpec] = []
     for old_price, old_qty, new_price, new_qty, item_id in changes:
         if old_price is not None and old_qty:
-            amount = -round(int(old_price["unit_amount"]) * old_qty * fraction)
+            amount = -price_amount(old_price, old_qty, fraction)
             text = f"Unused time on {old_qty} \u00d7 {product_name(store, old_price)} after {when}"
             lines.append(LineSpec(amount, text, old_price, old_qty, at, end, sub["id"], item_id, True))
         if new_price is not None and new_qty:
-            amount = round(int(new_price["unit_amount"]) * new_qty * fraction)
+            amount = price_amount(new_price, new_qty, fraction)
             text = f"Remaining time on {new_qty} \u00d7 {product_name(store, new_price)} after {when}"
             lines.append(LineSpec(amount, text, new_price, new_qty, at, end, sub["id"], item_id, True))
     return lines

@@ -7,6 +7,7 @@ archived with `active=false`. `lookup_key` is unique per account; Syncline puts 
 from __future__ import annotations
 
 import copy
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from syncline.sandbox.stripe.errors import invalid
@@ -151,18 +152,7 @@ def new_price(
             param=_param(param_prefix, "currency"),
             code="parameter_missing",
         )
-    amount = params.get("unit_amount")
-    if amount is None and params.get("unit_amount_decimal") is None:
-        raise invalid(
-            f"Missing required param: {_param(param_prefix, 'unit_amount')}.",
-            param=_param(param_prefix, "unit_amount"),
-            code="parameter_missing",
-        )
-    unit_amount = as_int(amount if amount is not None else params["unit_amount_decimal"], "unit_amount")
-    if unit_amount < 0:
-        raise invalid(
-            "This value must be greater than or equal to 0.", param=_param(param_prefix, "unit_amount")
-        )
+    unit_amount, unit_amount_decimal = _unit_amounts(params, param_prefix)
     recurring = (
         _recurring(params["recurring"], _param(param_prefix, "recurring"))
         if params.get("recurring")
@@ -191,7 +181,7 @@ def new_price(
         "transform_quantity": None,
         "type": "recurring" if recurring else "one_time",
         "unit_amount": unit_amount,
-        "unit_amount_decimal": str(unit_amount),
+        "unit_amount_decimal": unit_amount_decimal,
     }
     store.put(price)
     store.emit("price.created", price)
@@ -229,8 +219,42 @@ def update_price(store: Store, price_id: str, params: dict[str, Any]) -> dict[st
     return price
 
 
-def price_amount(price: dict[str, Any], quantity: int) -> int:
-    return int(price["unit_amount"]) * quantity
+def _unit_amounts(params: dict[str, Any], param_prefix: str) -> tuple[int | None, str]:
+    """`unit_amount` (whole minor units) or `unit_amount_decimal` (at most 12 decimal places), as
+    Stripe keeps them: a fractional amount has `unit_amount` null and only the decimal string."""
+    amount, decimal = params.get("unit_amount"), params.get("unit_amount_decimal")
+    name = _param(param_prefix, "unit_amount" if decimal is None else "unit_amount_decimal")
+    if amount is None and decimal is None:
+        raise invalid(f"Missing required param: {name}.", param=name, code="parameter_missing")
+    value = Decimal(as_int(amount, name)) if amount is not None else _decimal_param(decimal, name)
+    if value < 0:
+        raise invalid("This value must be greater than or equal to 0.", param=name)
+    whole = int(value) if value == value.to_integral_value() else None
+    return whole, format(value.normalize(), "f") if whole is None else str(whole)
+
+
+def _decimal_param(raw: Any, name: str) -> Decimal:
+    """A decimal string with at most 12 decimal places, as Stripe's `*_decimal` parameters take."""
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or -exponent > 12:
+        raise invalid(f"Invalid decimal: {raw}", param=name, code="parameter_invalid_decimal")
+    return value
+
+
+def unit_amount_of(price: dict[str, Any]) -> Decimal:
+    """A price's unit amount in minor units, sub-cent precision included."""
+    return Decimal(str(price["unit_amount_decimal"]))
+
+
+def price_amount(price: dict[str, Any], quantity: int | Decimal, fraction: Decimal | float = 1) -> int:
+    """What `quantity` units cost, in whole minor units: Stripe rounds each line to the nearest
+    minor unit (half up), after multiplying the exact decimal price."""
+    exact = unit_amount_of(price) * Decimal(quantity) * Decimal(str(fraction))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 __all__ = [
@@ -239,6 +263,7 @@ __all__ = [
     "new_price",
     "new_product",
     "price_amount",
+    "unit_amount_of",
     "update_price",
     "update_product",
 ]

@@ -8,9 +8,10 @@ or currencies are `invalid_request_error`s on the same parameter, with Stripe's 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
-from syncline.sandbox.stripe.catalog import new_price
+from syncline.sandbox.stripe.catalog import new_price, price_amount, unit_amount_of
 from syncline.sandbox.stripe.errors import invalid, resource_missing
 from syncline.sandbox.stripe.invoices import LineSpec
 from syncline.sandbox.stripe.params import (
@@ -165,7 +166,7 @@ def items_list(sub_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
 def charge_lines(store: Store, sub: dict[str, Any], start: int, end: int) -> list[LineSpec]:
     return [
         LineSpec(
-            amount=int(item["price"]["unit_amount"]) * int(item["quantity"]),
+            amount=price_amount(item["price"], int(item["quantity"])),
             description=f"{item['quantity']} \u00d7 {product_name(store, item['price'])} "
             f"(at {_money(item['price'])} / {item['price']['recurring']['interval']})",
             price=item["price"],
@@ -180,7 +181,10 @@ def charge_lines(store: Store, sub: dict[str, Any], start: int, end: int) -> lis
 
 
 def _money(price: dict[str, Any]) -> str:
-    return f"{price['unit_amount'] / 100:.2f} {price['currency'].upper()}"
+    """The unit price as people read it: 2 decimals, or as many as a sub-cent price has."""
+    amount = unit_amount_of(price).scaleb(-2)
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{format(cents if cents == amount else amount.normalize(), 'f')} {price['currency'].upper()}"
 
 
 __all__ = [
