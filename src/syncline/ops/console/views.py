@@ -22,6 +22,7 @@ from syncline.ops.readmodel import (
     search_transactions,
     transaction_detail,
 )
+from syncline.ops.readmodel.dashboard import by_domain_state, flow_domains
 from syncline.ops.readmodel.kpis import Kpis
 
 #: Self-service views: which exception owner roles and domains each team follows.
@@ -162,12 +163,13 @@ def team_status(context: OpsContext, team: str) -> dict[str, Any]:
     now = context.clock()
     with context.ledger.read() as session:
         kpis = build_kpis(session, now, context.settings.kpi_window)
-        board = build_dashboard(session, now, timedelta(hours=24))
+        domains = flow_domains(session)  # only what the team's page shows, not the whole dashboard
+        states = by_domain_state(session, domains)
         in_trouble = [
             record
             for state in ("exception", "dead_lettered", "waiting")
             for record in search_transactions(session, TransactionQuery(state=state, limit=50)).items
-            if board.flow_domains.get(record.flow, "") in spec["domains"]
+            if domains.get(record.flow, "") in spec["domains"]
         ]
     tasks = [
         item
@@ -180,7 +182,7 @@ def team_status(context: OpsContext, team: str) -> dict[str, Any]:
         "tasks": tasks,
         "in_trouble": in_trouble,
         "domains": {d: kpis.failed_sync_rate[d] for d in spec["domains"] if d in kpis.failed_sync_rate},
-        "states": {d: board.by_domain_state[d] for d in spec["domains"] if d in board.by_domain_state},
+        "states": {d: states[d] for d in spec["domains"] if d in states},
         "role": TokenRole.VIEWER,
         **_kpi_charts(kpis),
     }

@@ -60,7 +60,8 @@ def flow_domains(session: SqlSession) -> dict[str, str]:
     return {consumer: domain for consumer, (_, domain) in best.items()}
 
 
-def _by_domain_state(session: SqlSession, domains: dict[str, str]) -> dict[str, dict[str, int]]:
+def by_domain_state(session: SqlSession, domains: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Transactions per business domain and state (one grouped query)."""
     rows = session.conn.execute(
         select(transactions.c.flow, transactions.c.state, func.count()).group_by(
             transactions.c.flow, transactions.c.state
@@ -144,7 +145,7 @@ def build_dashboard(session: SqlSession, now: datetime, window: timedelta = time
         generated_at=now,
         window_start=start,
         buckets=tuple(bucket_starts(start, now, BUCKETS)),
-        by_domain_state=_by_domain_state(session, domains),
+        by_domain_state=by_domain_state(session, domains),
         latency=_latency(session, start, now),
         retry_volume=_retry_volume(session, start, now),
         retries_scheduled=depth[DeliveryStatus.FAILED],
@@ -155,4 +156,4 @@ def build_dashboard(session: SqlSession, now: datetime, window: timedelta = time
     )
 
 
-__all__ = ["BUCKETS", "Dashboard", "LatencySeries", "build_dashboard", "flow_domains"]
+__all__ = ["BUCKETS", "Dashboard", "LatencySeries", "build_dashboard", "by_domain_state", "flow_domains"]
