@@ -40,7 +40,6 @@ from syncline.ledger.records import (
     StoredEvent,
 )
 from syncline.ledger.schema import deliveries, events, steps, transaction_keys
-from syncline.ledger.types import UtcDateTime
 
 CHUNK = 200
 
@@ -146,21 +145,7 @@ _CLAIM_WITH_EVENTS_PG = re.sub(
     r"(?<!:):([a-z_]+)", r"%(\1)s", _claim_with_events_sql().format(row_lock="FOR UPDATE SKIP LOCKED")
 )
 
-#: Timestamp columns of the claim's rows: the driver gives them in the session's time zone, the
-#: ledger's rule is aware UTC (what `UtcDateTime` does on the SQLAlchemy path).
-_CLAIM_UTC_COLUMNS = tuple(
-    [column.name for column in deliveries.c if isinstance(column.type, UtcDateTime)]
-    + [f"ev_{column.name}" for column in events.c if isinstance(column.type, UtcDateTime)]
-)
-
-
-def _as_utc(row: Mapping[Any, Any]) -> dict[str, Any]:
-    values = dict(row)
-    for name in _CLAIM_UTC_COLUMNS:
-        if values[name] is not None:
-            values[name] = values[name].astimezone(UTC)
-    return values
-
+_STEPS_OF_PG = f"SELECT {', '.join(c.name for c in steps.c)} FROM steps WHERE transaction_id = ANY(%s)"
 
 _COMPLETE_PG = (
     "UPDATE deliveries AS d "
@@ -342,10 +327,10 @@ class BatchOperations(QueueOperations):
             "lease_expires_at": at + _check_lease_seconds(lease_seconds),
         }
         claimed = []
+        # Timestamps come back as aware UTC: the engine's sessions run with TimeZone=UTC (postgres.py).
         for row in self.conn.exec_driver_sql(_CLAIM_WITH_EVENTS_PG, params).mappings():
-            values = _as_utc(row)
-            delivery = delivery_from_row(values)
-            event = event_from_row({name: values[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
+            delivery = delivery_from_row(row)
+            event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
             claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
         return claimed
 
@@ -416,15 +401,25 @@ class BatchOperations(QueueOperations):
         return woken
 
     def steps_of_many(self, transaction_ids: Sequence[str]) -> dict[str, dict[int, StepRecord]]:
-        """The journals of many transactions in one query: {transaction id: {step no: line}}."""
+        """The journals of many transactions in one query: {transaction id: {step no: line}}.
+
+        On PostgreSQL one constant statement (`= ANY(%s)`) straight to the driver: every claim
+        asks, usually for journals that do not exist yet, and building and caching a SQLAlchemy
+        `IN` of a different length each time cost more than the query.
+        """
         found: dict[str, dict[int, StepRecord]] = {tx: {} for tx in transaction_ids}
-        ids = list(found)
+        for row in self._step_rows(list(found)):
+            record = _step_from_row(row)
+            found[record.transaction_id][record.step_no] = record
+        return found
+
+    def _step_rows(self, ids: list[str]) -> Iterator[Mapping[Any, Any]]:
+        if self._postgres:
+            yield from self.conn.exec_driver_sql(_STEPS_OF_PG, (ids,)).mappings()
+            return
         for offset in range(0, len(ids), CHUNK):
             query = select(steps).where(steps.c.transaction_id.in_(ids[offset : offset + CHUNK]))
-            for row in self.conn.execute(query).mappings():
-                record = _step_from_row(row)
-                found[record.transaction_id][record.step_no] = record
-        return found
+            yield from self.conn.execute(query).mappings()
 
     def find_event(self, event_type: str, subject: str) -> StoredEvent | None:
         """The earliest stored event of `event_type` about `subject` (a saga's awaited event)."""

@@ -8,10 +8,13 @@ statement's correctness argument relies on (re-check of the WHERE clause on chan
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table, create_engine
@@ -119,14 +122,39 @@ def psycopg_url(url: str) -> URL:
 
 
 def create_postgres_engine(url: str, pool_size: int = 10) -> Engine:
-    """A pooled engine; pre-ping replaces connections the server closed while idle."""
+    """A pooled engine; pre-ping replaces connections the server closed while idle.
+
+    Every session runs in UTC (`TimeZone=UTC`, added to any `options` the URL has): the ledger keeps
+    aware UTC timestamps (invariant 9), and psycopg then hands back `datetime.UTC` itself, so the
+    hot driver-level reads (the head claim) need no per-row conversion. JSON columns are decoded by
+    `load_json`.
+    """
+    parsed = psycopg_url(url)
+    given = parsed.query.get("options")
+    options = " ".join([*([given] if isinstance(given, str) else list(given or ())), "-c TimeZone=UTC"])
     return create_engine(
-        psycopg_url(url),
+        parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         isolation_level="READ COMMITTED",
+        json_deserializer=load_json,
+        connect_args={"options": options},
     )
+
+
+#: An integer literal this long may not fit 64 bits, which orjson would read as a float.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def load_json(data: str | bytes) -> Any:
+    """Decode a JSON column with orjson (a claim decodes every claimed event's payload), unless the
+    text holds a run of 19 or more digits: `jsonb` keeps any integer exactly, orjson would turn one
+    wider than 64 bits into a float, so such a document goes to the standard module instead."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if _LONG_NUMBER.search(raw):
+        return json.loads(raw)
+    return orjson.loads(raw)
 
 
 class PostgresLedger(SqlLedger):

@@ -240,3 +240,17 @@ def test_wake_waiting_makes_only_pending_items_waiting_for_that_key_due_now(any_
     assert by_id[claimed[2].delivery.id].waiting_for == "approval b"
     assert any_ledger.wake_waiting(["approval a"], now) == []  # woken once; nothing waits any more
     assert any_ledger.wake_waiting([], now) == []
+
+
+def test_a_claimed_event_keeps_its_payload_exactly_even_integers_wider_than_64_bits(
+    any_ledger: SqlLedger,
+) -> None:
+    key = f"big-{uuid.uuid4().hex}"
+    payload = {"amount": "1234.50", "huge": 2**70, "ratio": 0.125, "note": "Zoë"}
+    any_ledger.append_events(
+        [NewEvent(f"e-{key}", "t.v1", "urn:test", "s", key, payload, correlation_id=key)], ["flow"]
+    )
+    with any_ledger.transaction() as session:
+        [claimed] = [c for c in session.claim_heads("flow", "w1", 100, 30) if c.delivery.ordering_key == key]
+
+    assert claimed.event.payload == payload and isinstance(claimed.event.payload["huge"], int)
