@@ -17,6 +17,7 @@ from rich.console import Console
 
 from syncline.ledger import TokenRole, open_ledger
 from syncline.logs import configure_logging
+from syncline.ops.auth import TokenService
 from syncline.settings import load_settings
 
 console = Console()
@@ -37,8 +38,6 @@ def _log_to_file(path: Path, level: str) -> IO[str]:
 def _demo_token(database_url: str) -> str:
     """An operator token for the console on the demo ledger (stored hashed, shown once), so the person
     who just ran the demo can log in."""
-    from syncline.ops.auth import TokenService
-
     ledger = open_ledger(database_url)
     try:
         _, token = TokenService(ledger).create(

@@ -14,6 +14,7 @@ from syncline.commands._engine_common import (
 )
 from syncline.errors import SynclineError
 from syncline.ledger import InvalidTransitionError, UnknownRecordError
+from syncline.ops.auth import TokenService  # light: `syncline.ops` loads FastAPI and the console lazily
 
 app = typer.Typer(help="Manage API tokens of the operations API and console.", no_args_is_help=True)
 
@@ -29,8 +30,6 @@ def create(
     """Create a token and print it once: it is stored only as a hash and cannot be shown again."""
     ledger = open_from(database_url, create=True)
     try:
-        from syncline.ops.auth import TokenService  # loads the console only when tokens change
-
         stored, token = TokenService(ledger).create(name, role, actor=actor_or_user(actor), reason=reason)
     except SynclineError as error:
         fail(error)
@@ -77,8 +76,6 @@ def revoke(
     """Revoke a token for good."""
     ledger = open_from(database_url)
     try:
-        from syncline.ops.auth import TokenService
-
         revoked = TokenService(ledger).revoke(token_id, actor=actor_or_user(actor), reason=reason)
     except (SynclineError, UnknownRecordError, InvalidTransitionError) as error:
         typer.echo(f"error: {error}", err=True)

@@ -78,9 +78,7 @@ def fresh_demo_ledger(url: str, *, seed: int, scale: float) -> Path:
     path = sqlite_path(url)
     try:
         replaceable = is_demo_or_empty(path)
-    except LedgerRefused:
-        raise
-    except Exception as error:  # an unreadable file is not ours to delete either
+    except (sqlite3.DatabaseError, OSError) as error:  # an unreadable file is not ours to delete either
         raise LedgerRefused(
             f"{path} exists but cannot be read as a Syncline ledger ({error}); not touching it"
         ) from error

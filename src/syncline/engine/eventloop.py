@@ -16,6 +16,7 @@ each one walking every object the process holds, modules and classes included.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -24,8 +25,6 @@ T = TypeVar("T")
 
 #: Allocations (net of deallocations) between young-generation collections; Python's default is 700.
 YOUNG_GENERATION_THRESHOLD = 50_000
-
-_tuned: list[bool] = []  # set once `tune_gc` has run in this process
 
 
 def event_loop_name() -> str:
@@ -37,6 +36,7 @@ def event_loop_name() -> str:
     return "uvloop"
 
 
+@functools.cache  # once per process
 def tune_gc() -> None:
     """Collect young objects less often, and never re-scan what exists once start-up is over.
 
@@ -47,9 +47,6 @@ def tune_gc() -> None:
     by the threshold, and the burst benchmark measures it. Once per process: a second freeze
     (a test that runs several commands) would make whatever garbage is alive then immortal.
     """
-    if _tuned:
-        return
-    _tuned.append(True)
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, exists, func, select, text, tup
 
 from syncline.ledger.outbox import OutboxOperations, event_from_row
 from syncline.ledger.records import (
+    RUNNABLE_STATUSES,
     ClaimedDelivery,
     Delivery,
     DeliveryStatus,
@@ -49,9 +50,6 @@ from syncline.ledger.types import UtcDateTime
 #   single writer lock from the first read to commit, so claimers are serialised - one at a time.
 # * Group commit. It is a single UPDATE ... RETURNING; a worker may run it, and complete or fail many
 #   earlier items, inside one transaction.
-#: Deliveries that are work to do (a worker's now or after a back-off), unless parked work blocks them.
-RUNNABLE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.FAILED)
-
 CLAIM_HEADS_SQL = """
 WITH heads AS (
     SELECT candidate.id
@@ -404,4 +402,4 @@ class QueueOperations(OutboxOperations):
         return self.conn.execute(runnable.limit(1)).first() is not None
 
 
-__all__ = ["CLAIM_HEADS_SQL", "RUNNABLE_STATUSES", "QueueOperations", "delivery_from_row"]
+__all__ = ["CLAIM_HEADS_SQL", "QueueOperations", "delivery_from_row"]

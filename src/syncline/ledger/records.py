@@ -39,6 +39,8 @@ OPEN_STATUSES: tuple[DeliveryStatus, ...] = (
 )
 #: Statuses a worker may claim once `next_attempt_at` has come.
 CLAIMABLE_STATUSES: tuple[DeliveryStatus, ...] = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+#: Work a worker has or will have (now, or after a back-off), unless parked work of its key blocks it.
+RUNNABLE_STATUSES: tuple[DeliveryStatus, ...] = (*CLAIMABLE_STATUSES, DeliveryStatus.IN_FLIGHT)
 
 
 class StepOutcome(StrEnum):
@@ -369,6 +371,7 @@ __all__ = [
     "BUSINESS_KEY_COLUMNS",
     "CLAIMABLE_STATUSES",
     "OPEN_STATUSES",
+    "RUNNABLE_STATUSES",
     "SETTLED_STEP_OUTCOMES",
     "ApiToken",
     "AppendResult",

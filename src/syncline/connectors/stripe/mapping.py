@@ -65,7 +65,7 @@ SUBSCRIPTION_STATUS: Mapping[str, SubscriptionStatus] = {
 
 def to_minor(money: Money) -> int:
     """An amount in minor units; refuses amounts finer than the currency allows (use a decimal field)."""
-    scaled = money.amount.scaleb(minor_units(money.currency))
+    scaled = minor_of(money)
     if scaled != scaled.to_integral_value():
         raise ContractViolation(f"{money} has more digits than {money.currency} minor units", system=SYSTEM)
     return int(scaled)
