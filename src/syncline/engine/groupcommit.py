@@ -222,12 +222,17 @@ class GroupCommitter:
                 future.set_result(result)
 
     def _write(self, batch: _Batch) -> list[Any]:
-        """The one transaction: rows that others reference first (transactions before steps)."""
-        with self._writer().transaction() as session:
-            session.start_transactions(batch.starts)
-            session.record_steps(batch.steps)
-            session.set_transaction_states(batch.states)
-            session.complete_leases(batch.completions)
+        """The one transaction: the journal's writes first (one statement on PostgreSQL), then
+        failures, parks, defers and queued calls. A batch of journal writes alone (the usual case)
+        needs no transaction around its one statement: it commits by itself (one round trip)."""
+        writer = self._writer()
+        journal = (batch.starts, batch.steps, batch.states, batch.completions)
+        if not (batch.failures or batch.parks or batch.defers or batch.calls):
+            with writer.autocommit() as session:
+                session.write_journal(*journal)
+            return []
+        with writer.transaction() as session:
+            session.write_journal(*journal)
             for lease, error_class, message, retry_at in batch.failures:
                 session.fail(lease, error_class, message, retry_at)
             for lease, error_class, message in batch.parks:

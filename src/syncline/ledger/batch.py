@@ -52,8 +52,10 @@ _START_COLUMNS = (
     "flow_version",
     "correlation_id",
     "state",
+    "current_step",
     "created_at",
     "updated_at",
+    "completed_at",
     *BUSINESS_KEY_COLUMNS,
 )
 
@@ -82,15 +84,20 @@ def _values_chunks(
         yield ", ".join([row_text] * len(chunk)), [value for row in chunk for value in row]
 
 
-def _from_json(table: str, columns: Sequence[str]) -> str:
-    """`SELECT <columns> FROM json_populate_recordset(NULL::<table>, %s::json)`: rows as ONE parameter.
+def _insert_from_json(table: str, columns: Sequence[str], conflict: str) -> str:
+    """`INSERT ... SELECT <columns> FROM json_populate_recordset(NULL::<table>, %s::json)`: rows as
+    ONE parameter.
 
     Why JSON and not one array per column (`unnest`): the statement text is the same whatever the
     batch size either way (psycopg parses it once), but encoding a batch as JSON (orjson)
     costs about half of what psycopg's per-element array dumping does, and the server parses it
     no slower. The table's own row type gives each field its column type.
     """
-    return f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, %s::json)"
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {names} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) {conflict}"
+    )
 
 
 def _json_of(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -147,18 +154,55 @@ _CLAIM_WITH_EVENTS_PG = re.sub(
 
 _STEPS_OF_PG = f"SELECT {', '.join(c.name for c in steps.c)} FROM steps WHERE transaction_id = ANY(%s)"
 
-_COMPLETE_PG = (
+_DONE_PG = (
     "UPDATE deliveries AS d "
     "SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = %s "
     "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS l(id, attempts, owner) "
     "WHERE d.id = l.id AND d.attempts = l.attempts AND d.lease_owner = l.owner AND d.status = 'in_flight' "
     "RETURNING d.id, d.consumer, d.event_id"
 )
-_PROCESSED_PG = (
+_NOTED_PG = (
     "INSERT INTO processed (consumer, event_id, processed_at) "
-    "SELECT p.consumer, p.event_id, %s FROM unnest(%s::text[], %s::text[]) AS p(consumer, event_id) "
-    "ON CONFLICT (consumer, event_id) DO NOTHING"
+    "SELECT consumer, event_id, %s FROM done ON CONFLICT (consumer, event_id) DO NOTHING"
 )
+_STATES_PG = (
+    "UPDATE transactions AS t SET state = v.state, "
+    "current_step = COALESCE(v.step, t.current_step), "
+    "completed_at = CASE WHEN v.done = 1 THEN %s ELSE t.completed_at END, updated_at = %s "
+    "FROM unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS v(id, state, step, done) "
+    "WHERE t.id = v.id"
+)
+_UPSERT_STARTS = "ON CONFLICT (id) DO NOTHING"
+
+
+class _OneStatement:
+    """Many writes as ONE PostgreSQL statement: each a data-modifying CTE (`WITH name AS (...)`).
+
+    Why: a group commit wrote five statements (transactions, their keys, journal lines, states,
+    completions and the inbox), each a round trip and a pass through the driver. As one statement
+    it is one round trip, and outside a transaction it commits by itself (no BEGIN and COMMIT
+    round trips either). Every part runs exactly once, on the statement's snapshot; the foreign
+    keys are checked at its end, so a journal line may reference a transaction row inserted by
+    another part. What one part cannot do is see another's rows: an UPDATE misses a row inserted
+    beside it, which is why a new transaction's state goes into its INSERT (`_start_rows`).
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, name: str, sql: str, *params: Any) -> None:
+        self.parts.append(f"{name} AS ({sql})")
+        self.params.extend(params)
+
+    def run(self, conn: Any) -> list[int]:
+        """Execute; returns the ids of the completed deliveries (if a `done` part was added)."""
+        if not self.parts:
+            return []
+        completing = any(part.startswith("done AS") for part in self.parts)
+        main = "SELECT id FROM done" if completing else "SELECT NULL::bigint AS id WHERE false"
+        rows = conn.exec_driver_sql(f"WITH {', '.join(self.parts)} {main}", tuple(self.params)).all()
+        return sorted(int(row[0]) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -187,46 +231,133 @@ class StateChange:
 class BatchOperations(QueueOperations):
     """Multi-row writes for group commit; one database transaction (the caller's)."""
 
+    def write_journal(
+        self,
+        starts: Sequence[TransactionStart] = (),
+        records: Sequence[StepRecord] = (),
+        changes: Sequence[StateChange] = (),
+        leases: Sequence[Lease] = (),
+        now: datetime | None = None,
+    ) -> list[int]:
+        """A group commit's writes: new transaction rows (idempotent), journal lines (the last line
+        given for a step wins), state changes, and completions with their inbox rows; returns the
+        ids of the deliveries completed (a lost lease completes nothing).
+
+        On PostgreSQL this is ONE statement (`_OneStatement`); on SQLite one statement per kind,
+        in the order the foreign keys need. Either way it is all-or-nothing inside a transaction,
+        and on PostgreSQL also alone (see `PinnedWriter.autocommit`).
+        """
+        if not self._postgres:
+            self._insert_starts(starts, changes, now)
+            self._insert_journal(records, now)
+            self._update_states(changes, now)
+            return self.complete_many(leases, now)
+        at = self._now(now)
+        stamp = self._stamp(at)
+        statement = _OneStatement()
+        rows, keys = self._start_rows(starts, changes, stamp)
+        if rows:
+            statement.add(
+                "started", _insert_from_json("transactions", _START_COLUMNS, _UPSERT_STARTS), _json_of(rows)
+            )
+        if keys:
+            statement.add(
+                "keyed",
+                _insert_from_json("transaction_keys", _KEY_COLUMNS, "ON CONFLICT DO NOTHING"),
+                _json_of(keys),
+            )
+        if records:
+            lines = self._journal_rows(records, stamp)
+            statement.add(
+                "journaled", _insert_from_json("steps", _STEP_COLUMNS, _UPSERT_STEPS), _json_of(lines)
+            )
+        if changes:
+            statement.add("moved", _STATES_PG, stamp, stamp, *_columns_of(self._state_params(changes), 4))
+        if leases:
+            statement.add(
+                "done",
+                _DONE_PG,
+                at,
+                [lease.delivery_id for lease in leases],
+                [lease.attempt for lease in leases],
+                [lease.worker_id for lease in leases],
+            )
+            statement.add("noted", _NOTED_PG, at)
+        return statement.run(self.conn)
+
     def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
         """Create every transaction row not already present (ON CONFLICT DO NOTHING), its business keys
         in the same row and its external ids beside it, so people can search by them."""
-        if not starts:
-            return
-        stamp = self._stamp(self._now(now))
-        latest = {start.id: start for start in starts}
-        rows = [
-            {
-                "id": start.id,
-                "flow": start.flow,
-                "flow_version": start.flow_version,
-                "correlation_id": start.correlation_id,
-                "state": start.state,
-                "created_at": stamp,
-                "updated_at": stamp,
-                **{name: getattr(start.keys, name) for name in BUSINESS_KEY_COLUMNS},
-            }
-            for start in latest.values()
-        ]
-        self._insert_rows("transactions", _START_COLUMNS, rows, "ON CONFLICT (id) DO NOTHING")
-        self._insert_keys(
-            [(start.id, key.system, key.key_type, key.value) for start in starts for key in start.external]
-        )
-
-    def _insert_keys(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
-        unique = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in dict.fromkeys(rows)]
-        self._insert_rows("transaction_keys", _KEY_COLUMNS, unique, "ON CONFLICT DO NOTHING")
+        self.write_journal(starts=starts, now=now)
 
     def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
         """Write or overwrite many journal lines; the last line given for a step wins."""
-        if not records:
-            return
-        recorded = self._stamp(self._now(now))
+        self.write_journal(records=records, now=now)
+
+    def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
+        """Update the state (and current step, completion time) of many transactions at once."""
+        self.write_journal(changes=changes, now=now)
+
+    def complete_leases(self, leases: Sequence[Lease], now: datetime | None = None) -> list[int]:
+        """`complete_many` (done + inbox); one statement on PostgreSQL."""
+        return self.write_journal(leases=leases, now=now)
+
+    def _start_rows(
+        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], stamp: datetime | str | None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Transaction rows (each carrying a state change queued with it) and their external-id rows."""
+        moved = {change.id: change for change in changes}
+        rows = []
+        for start in {start.id: start for start in starts}.values():
+            change = moved.get(start.id)
+            rows.append(
+                {
+                    "id": start.id,
+                    "flow": start.flow,
+                    "flow_version": start.flow_version,
+                    "correlation_id": start.correlation_id,
+                    "state": change.state if change else start.state,
+                    "current_step": change.current_step if change else None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "completed_at": stamp if change and change.completed else None,
+                    **{name: getattr(start.keys, name) for name in BUSINESS_KEY_COLUMNS},
+                }
+            )
+        external = [
+            (start.id, key.system, key.key_type, key.value) for start in starts for key in start.external
+        ]
+        keys = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in dict.fromkeys(external)]
+        return rows, keys
+
+    def _insert_starts(
+        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], now: datetime | None
+    ) -> None:
+        rows, keys = self._start_rows(starts, changes, self._stamp(self._now(now)))
+        self._insert_rows("transactions", _START_COLUMNS, rows, _UPSERT_STARTS)
+        self._insert_rows("transaction_keys", _KEY_COLUMNS, keys, "ON CONFLICT DO NOTHING")
+
+    def _journal_rows(
+        self, records: Sequence[StepRecord], recorded: datetime | str | None
+    ) -> list[dict[str, Any]]:
+        """One row per (transaction, step): the last line given wins (one statement may not upsert a
+        row twice)."""
         latest: dict[tuple[str, int], dict[str, Any]] = {}
         for record in records:
             if record.step_no < 1:
                 raise ValueError(f"step numbers start at 1, got {record.step_no}")
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
-        self._insert_rows("steps", _STEP_COLUMNS, list(latest.values()), _UPSERT_STEPS)
+        return list(latest.values())
+
+    def _insert_journal(self, records: Sequence[StepRecord], now: datetime | None) -> None:
+        if records:
+            rows = self._journal_rows(records, self._stamp(self._now(now)))
+            self._insert_rows("steps", _STEP_COLUMNS, rows, _UPSERT_STEPS)
+
+    @staticmethod
+    def _state_params(changes: Sequence[StateChange]) -> list[tuple[str, str, int | None, int]]:
+        latest = {change.id: change for change in changes}
+        return [(c.id, c.state, c.current_step, 1 if c.completed else 0) for c in latest.values()]
 
     def _insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], conflict: str
@@ -236,10 +367,10 @@ class BatchOperations(QueueOperations):
         parameter on PostgreSQL (constant statement text), chunked multi-row VALUES on SQLite."""
         if not rows:
             return
-        insert = f"INSERT INTO {table} ({', '.join(columns)})"
         if self._postgres:
-            self.conn.exec_driver_sql(f"{insert} {_from_json(table, columns)} {conflict}", (_json_of(rows),))
+            self.conn.exec_driver_sql(_insert_from_json(table, columns, conflict), (_json_of(rows),))
             return
+        insert = f"INSERT INTO {table} ({', '.join(columns)})"
         params = [tuple(row[name] for name in columns) for row in rows]
         for values, flat in _values_chunks(self.flavor.name, params, len(columns)):
             self.conn.exec_driver_sql(f"{insert} VALUES {values} {conflict}", tuple(flat))
@@ -277,35 +408,16 @@ class BatchOperations(QueueOperations):
             return aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return aware
 
-    def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
-        """Update the state (and current step, completion time) of many transactions at once."""
+    def _update_states(self, changes: Sequence[StateChange], now: datetime | None) -> None:
+        """SQLite: one UPDATE ... FROM (VALUES ...) per chunk (columns are column1..column4)."""
         if not changes:
             return
         stamp = self._stamp(self._now(now))
-        # One UPDATE ... FROM (VALUES ...) per chunk. VALUES columns are column1..column4 on both
-        # databases; PostgreSQL needs the casts to type parameters that may all be NULL.
-        pg = self.flavor.name != "sqlite"
-        ts = "CAST({} AS TIMESTAMP WITH TIME ZONE)" if pg else "{}"
-        step = "CAST(v.column3 AS INTEGER)" if pg else "v.column3"
-        mark = "%s" if pg else "?"
-        latest = {change.id: change for change in changes}
-        params = [(c.id, c.state, c.current_step, 1 if c.completed else 0) for c in latest.values()]
-        if pg:
-            sql = (
-                "UPDATE transactions AS t SET state = v.state, "
-                "current_step = COALESCE(v.step, t.current_step), "
-                "completed_at = CASE WHEN v.done = 1 THEN %s ELSE t.completed_at END, updated_at = %s "
-                "FROM unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS v(id, state, step, done) "
-                "WHERE t.id = v.id"
-            )
-            self.conn.exec_driver_sql(sql, (stamp, stamp, *_columns_of(params, 4)))
-            return
-        for values, flat in _values_chunks(self.flavor.name, params, 4):
+        for values, flat in _values_chunks(self.flavor.name, self._state_params(changes), 4):
             sql = (
                 "UPDATE transactions AS t SET state = v.column2, "
-                f"current_step = COALESCE({step}, t.current_step), "
-                f"completed_at = CASE WHEN v.column4 = 1 THEN {ts.format(mark)} ELSE t.completed_at END, "
-                f"updated_at = {ts.format(mark)} "
+                "current_step = COALESCE(v.column3, t.current_step), "
+                "completed_at = CASE WHEN v.column4 = 1 THEN ? ELSE t.completed_at END, updated_at = ? "
                 f"FROM (VALUES {values}) AS v WHERE t.id = v.column1"
             )
             self.conn.exec_driver_sql(sql, (stamp, stamp, *flat))
@@ -333,26 +445,6 @@ class BatchOperations(QueueOperations):
             event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
             claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
         return claimed
-
-    def complete_leases(self, leases: Sequence[Lease], now: datetime | None = None) -> list[int]:
-        """`complete_many` (done + inbox) as two constant-text statements on PostgreSQL."""
-        if not self._postgres or not leases:
-            return self.complete_many(leases, now)
-        stamp = self._now(now)
-        done = self.conn.exec_driver_sql(
-            _COMPLETE_PG,
-            (
-                stamp,
-                [lease.delivery_id for lease in leases],
-                [lease.attempt for lease in leases],
-                [lease.worker_id for lease in leases],
-            ),
-        ).all()
-        if done:
-            self.conn.exec_driver_sql(
-                _PROCESSED_PG, (stamp, [row[1] for row in done], [row[2] for row in done])
-            )
-        return sorted(int(row[0]) for row in done)
 
     def defer(
         self, lease: Lease, until: datetime, now: datetime | None = None, *, waiting_for: str | None = None
