@@ -3,8 +3,9 @@
 One asyncio loop per process. It claims due heads (one per ordering key, DESIGN.md invariant 4) in
 batches, runs up to `concurrency` sagas concurrently (I/O-bound steps overlap: hundreds of calls in
 flight), extends its leases by heartbeat, and commits journal lines, completions and failures in
-groups (see groupcommit.py). Claims ride in the same group commit, so one database transaction can
-complete a batch of items and claim the next.
+groups (see groupcommit.py). On PostgreSQL a claim runs in its own transaction beside those group
+commits (`GroupCommitter.call_alone`: a claim is slow and would hold up every saga waiting on the
+commit it rode in); on SQLite, whose single writer serialises everything, it joins the group commit.
 
 What happens to a failure depends only on its class (invariant 5):
 * transient / rate-limited: `next_attempt_at` from the retry policy (Retry-After honoured); the item
@@ -173,7 +174,7 @@ class Worker:
             ids = [transaction_id(flow_name, item.event.event_id) for item in items]
             return items, session.steps_of_many(ids) if items else {}
 
-        items, journals = await self.committer.call(claim)
+        items, journals = await self.committer.call_alone(claim)
         for tx, lines in journals.items():
             self.journal.preloaded[tx] = lines
         self.stats.claimed += len(items)

@@ -1,4 +1,5 @@
-"""Group commit on PostgreSQL: a second flush overlaps a running one only when a backlog is queued.
+"""Group commit on PostgreSQL: a second flush overlaps a running one only when a backlog is queued,
+and a claim runs beside the group commits, not inside one.
 
 What matters to a user: sagas waiting on slow endpoints trickle writes in; splitting them into
 many small concurrent commits burns the CPU that several workers on one machine share. A few
@@ -66,3 +67,31 @@ def test_a_backlog_gets_a_concurrent_flush_while_one_is_still_running(batch_pg_u
 
     assert overlapped
     assert commits >= 2
+
+
+async def _alone_while_a_flush_is_blocked(url: str) -> tuple[bool, str]:
+    ledger = open_ledger(url, create_if_empty=True)
+    committer = GroupCommitter(ledger)
+    release, entered = threading.Event(), threading.Event()
+    committer.start()
+    try:
+        first = committer.call(_blocking(release, entered))
+        await asyncio.to_thread(entered.wait, 10)
+        claimed_meanwhile = await asyncio.wait_for(committer.call_alone(_noop), timeout=5) == 1
+        with pytest.raises(ZeroDivisionError):
+            await committer.call_alone(lambda session: 1 // 0)
+        release.set()
+        return claimed_meanwhile, await first
+    finally:
+        release.set()
+        await committer.close()
+        ledger.close()
+
+
+def test_a_claim_runs_in_its_own_transaction_beside_a_slow_flush(batch_pg_url: str) -> None:
+    """A claim (slow: it rewrites and returns whole rows) must not hold up the sagas waiting on a
+    group commit, nor wait for one: it runs alone, and its failure is only its caller's."""
+    claimed_meanwhile, first = asyncio.run(_alone_while_a_flush_is_blocked(batch_pg_url))
+
+    assert claimed_meanwhile
+    assert first == "first"  # the group commit was not disturbed by the failed call beside it
