@@ -252,7 +252,18 @@ class BatchOperations(QueueOperations):
             self._insert_journal(records, now)
             self._update_states(changes, now)
             return self.complete_many(leases, now)
-        at = self._now(now)
+        return self._journal_statement(starts, records, changes, leases, self._now(now)).run(self.conn)
+
+    def _journal_statement(
+        self,
+        starts: Sequence[TransactionStart],
+        records: Sequence[StepRecord],
+        changes: Sequence[StateChange],
+        leases: Sequence[Lease],
+        at: datetime,
+    ) -> _OneStatement:
+        """`write_journal` on PostgreSQL: one part per kind of row present, in no particular order
+        (the parts see one snapshot; the foreign keys are checked once, at the end)."""
         stamp = self._stamp(at)
         statement = _OneStatement()
         rows, keys = self._start_rows(starts, changes, stamp)
@@ -261,29 +272,22 @@ class BatchOperations(QueueOperations):
                 "started", _insert_from_json("transactions", _START_COLUMNS, _UPSERT_STARTS), _json_of(rows)
             )
         if keys:
-            statement.add(
-                "keyed",
-                _insert_from_json("transaction_keys", _KEY_COLUMNS, "ON CONFLICT DO NOTHING"),
-                _json_of(keys),
-            )
+            keyed = _insert_from_json("transaction_keys", _KEY_COLUMNS, "ON CONFLICT DO NOTHING")
+            statement.add("keyed", keyed, _json_of(keys))
         if records:
-            lines = self._journal_rows(records, stamp)
-            statement.add(
-                "journaled", _insert_from_json("steps", _STEP_COLUMNS, _UPSERT_STEPS), _json_of(lines)
-            )
+            lines = _json_of(self._journal_rows(records, stamp))
+            statement.add("journaled", _insert_from_json("steps", _STEP_COLUMNS, _UPSERT_STEPS), lines)
         if changes:
             statement.add("moved", _STATES_PG, stamp, stamp, *_columns_of(self._state_params(changes), 4))
         if leases:
-            statement.add(
-                "done",
-                _DONE_PG,
-                at,
-                [lease.delivery_id for lease in leases],
-                [lease.attempt for lease in leases],
-                [lease.worker_id for lease in leases],
+            held = (
+                [x.delivery_id for x in leases],
+                [x.attempt for x in leases],
+                [x.worker_id for x in leases],
             )
+            statement.add("done", _DONE_PG, at, *held)
             statement.add("noted", _NOTED_PG, at)
-        return statement.run(self.conn)
+        return statement
 
     def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
         """Create every transaction row not already present (ON CONFLICT DO NOTHING), its business keys
