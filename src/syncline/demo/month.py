@@ -44,7 +44,7 @@ from syncline.demo.progress import PhaseBars, settled
 from syncline.demo.report import DemoReport
 from syncline.demo.sandbox_host import SandboxHost, sandboxes_in_process
 from syncline.demo.scenario import PRICE_VERSIONS, DemoDeal, DemoProduct, Problem, Scenario, build_scenario
-from syncline.demo.webhooks import WebhookInbox, WebhookServer, reserve_port, url_of
+from syncline.demo.webhooks import LateDelivery, WebhookServer, WebhookStats, reserve_port, url_of
 from syncline.engine import InProcessBus
 from syncline.errors import RateLimitedError, TransientError
 from syncline.flows import FlowSettings
@@ -116,14 +116,15 @@ def relax_fsync(engine: Engine) -> None:
 class Month:
     """One run of the demo month against running sandboxes."""
 
-    def __init__(
-        self, options: DemoOptions, host: SandboxHost, console: Console, inbox: WebhookInbox
-    ) -> None:
+    def __init__(self, options: DemoOptions, host: SandboxHost, console: Console) -> None:
         self.options = options
         self.host = host
         self.info = dict(host.info)
         self.console = console
-        self.inbox = inbox
+        # The webhook endpoint serves before the runtime starts: deliveries get 503 until then.
+        self.webhook_delivery = LateDelivery()
+        self.webhook_stats = WebhookStats()  # the endpoint's own, once it serves
+        self.delivered_by_webhook: set[str] = set()
         self.scenario: Scenario = build_scenario(options.seed, options.scale)
         self.hands = Hands(self.info)
         self.timings: dict[str, float] = {}
@@ -214,7 +215,7 @@ class Month:
         bad_payers = {a.key for a in self.scenario.accounts if a.bad_payer}
         billing: Any = self.rt.billing
         billing.sink = ClockedBillingSink(billing.sink, clock_id=self.clock_id, bad_payers=bad_payers)
-        self.inbox.deliver = self.rt.ingest_stripe_events
+        self.webhook_delivery.target = self.rt.ingest_stripe_events
 
     async def subscribe_webhooks(self, url: str) -> str:
         """Register the demo's endpoint for the billing events the runtime consumes; its secret."""
@@ -386,7 +387,7 @@ class Month:
                 self.rt.clients.stripe, EventCheckpoint(self.billing_started), types=WEBHOOK_EVENTS
             )
         )
-        missed = [event for event in filled.events if str(event["id"]) not in self.inbox.seen]
+        missed = [event for event in filled.events if str(event["id"]) not in self.delivered_by_webhook]
         accepted = 0
         for start in range(0, len(missed), 50):
             chunk = missed[start : start + 50]
@@ -395,7 +396,7 @@ class Month:
                 return len((await self.rt.ingest_stripe_events(chunk)).accepted)
 
             accepted += await self.with_retries(ingest)
-            self.inbox.seen.update(str(event["id"]) for event in chunk)
+            self.delivered_by_webhook.update(str(event["id"]) for event in chunk)
         self.gap = {"read": len(filled.events), "not_delivered_by_webhook": len(missed), "accepted": accepted}
         if missed:
             self.notes.append(f"gap-fill read found {len(missed)} billing events no webhook had delivered")
@@ -470,7 +471,7 @@ class Month:
                 "injected": self.injected,
                 "throttle_bursts": self.bursts,
             },
-            webhooks={**self.inbox.as_dict(), "gap_fill": self.gap},
+            webhooks={**self.webhook_stats.as_dict(), "gap_fill": self.gap},
             bus={
                 **counters["bus"],
                 "received_by_type": dict(self.bus_seen.by_type),
@@ -503,12 +504,12 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
 
 
 async def _month(options: DemoOptions, host: SandboxHost, console: Console, sock: Any) -> DemoReport:
-    inbox = WebhookInbox()
-    month = Month(options, host, console, inbox)
+    month = Month(options, host, console)
     server: WebhookServer | None = None
     try:
         secret = await month.subscribe_webhooks(url_of(sock))
-        server = WebhookServer(sock, secret, inbox)
+        server = WebhookServer(sock, secret, month.webhook_delivery, month.delivered_by_webhook.add)
+        month.webhook_stats = server.stats
         await server.start()
         return await month.run()
     finally:

@@ -151,8 +151,9 @@ def print_summary(console: Console, report: DemoReport) -> None:
     if hooks:
         console.print(
             f"Stripe webhooks received {hooks.get('received', 0)}, "
-            f"of which duplicates {hooks.get('duplicates', 0)} "
-            f"(no-ops), out of order {hooks.get('out_of_order', 0)}"
+            f"of which repeats {hooks.get('duplicates', 0)} (no-ops), "
+            f"nothing the flows read {hooks.get('ignored', 0)}, out of order {hooks.get('out_of_order', 0)}, "
+            f"answered 503 for a retry {hooks.get('answered_503_for_a_retry', 0)}"
         )
     if report.bus:
         console.print(bus_line(report.bus))

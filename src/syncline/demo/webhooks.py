@@ -1,90 +1,40 @@
-"""The demo's Stripe webhook endpoint: the connector's receiver, fed into the runtime.
+"""The demo's Stripe webhook endpoint: the runtime's own receiver (`stripe_webhook_app`), served.
 
-Stripe (the sandbox) posts signed events to it; the connector's `webhook_app` verifies each
-signature and calls `record_once`, which translates the event and ingests it. Duplicate deliveries
-(the sandbox's `webhook_duplicate_rate`) and reordered batches (`webhook_reorder`) arrive here as
-they would in production: a duplicate is acknowledged and is a no-op in the ledger (the canonical
-event id is deterministic), and order does not matter because each invoice's state is read whole.
-The counts are kept only to tell the user what happened.
+Stripe (the sandbox) posts signed events to it; the receiver verifies each signature, translates
+the event and ingests it, exactly as under `syncline run`. Duplicate deliveries (the sandbox's
+`webhook_duplicate_rate`) and reordered batches (`webhook_reorder`) arrive here as they would in
+production: a duplicate is acknowledged and is a no-op in the ledger (the canonical event id is
+deterministic), and order does not matter because each invoice's state is read whole. Until the
+runtime has started, deliveries are answered 503 and Stripe delivers them again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from syncline.connectors.stripe import WebhookSignatureInvalid
-from syncline.connectors.stripe.source import StripeWebhookIngest, WebhookVerifier
-from syncline.errors import ContractViolation, SynclineError
+from syncline.engine import AcceptResult
+from syncline.errors import TransientError
+from syncline.runtime.webhooks import Deliver, WebhookStats, stripe_webhook_app
 
 PATH = "/webhooks/stripe"
-Deliver = Callable[[Sequence[dict[str, Any]]], Awaitable[object]]
 
 
-@dataclass
-class WebhookInbox:
-    """`WebhookInbox` for the connector: hands each first delivery to the runtime."""
+class LateDelivery:
+    """A `Deliver` whose target is set once the runtime has started (503 until then)."""
 
-    deliver: Deliver | None = None
-    seen: set[str] = field(default_factory=set)
-    received: int = 0
-    duplicates: int = 0
-    out_of_order: int = 0
-    retry_later: int = 0
-    _newest: int = 0
+    def __init__(self) -> None:
+        self.target: Deliver | None = None
 
-    async def record_once(self, source: str, message_id: str, payload: bytes) -> bool:
-        self.received += 1
-        if message_id in self.seen:
-            self.duplicates += 1
-            return False
-        event = json.loads(payload)
-        created = int(event.get("created") or 0)
-        if created < self._newest:
-            self.out_of_order += 1
-        self._newest = max(self._newest, created)
-        if self.deliver is None:
-            raise RuntimeError("the runtime is not ready for webhooks yet")  # 500: Stripe retries later
-        await self.deliver([event])
-        self.seen.add(message_id)
-        return True
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "received": self.received,
-            "duplicates": self.duplicates,
-            "out_of_order": self.out_of_order,
-            "answered_503_for_a_retry": self.retry_later,
-        }
-
-
-def receiver_app(ingest: StripeWebhookIngest, inbox: WebhookInbox) -> Starlette:
-    """400 for a bad signature or body; 503 when ingesting hit a transient fault (Stripe retries the
-    delivery later, as it does for any non-2xx); 200 once the event is committed."""
-
-    async def endpoint(request: Request) -> Response:
-        raw = await request.body()
-        try:
-            outcome = await ingest.receive(raw, request.headers.get("stripe-signature"))
-        except (WebhookSignatureInvalid, ContractViolation) as error:
-            return JSONResponse({"error": error.code or error.message}, status_code=400)
-        except SynclineError as error:
-            inbox.retry_later += 1
-            return JSONResponse({"error": error.message}, status_code=503)
-        return JSONResponse({"received": outcome.event_id, "duplicate": outcome.duplicate})
-
-    return Starlette(routes=[Route(PATH, endpoint, methods=["POST"])])
+    async def __call__(self, events: Sequence[dict[str, Any]]) -> AcceptResult:
+        if self.target is None:
+            raise TransientError("the runtime is not ready for webhooks yet", system="syncline")
+        return await self.target(events)
 
 
 def reserve_port() -> socket.socket:
@@ -100,12 +50,13 @@ def url_of(sock: socket.socket) -> str:
 
 
 class WebhookServer:
-    """uvicorn on the reserved socket, in the runtime's event loop."""
+    """uvicorn serving the runtime's receiver on the reserved socket, in the runtime's event loop."""
 
-    def __init__(self, sock: socket.socket, secret: str, inbox: WebhookInbox) -> None:
-        ingest = StripeWebhookIngest(WebhookVerifier([SecretStr(secret)]), inbox)
-        config = uvicorn.Config(receiver_app(ingest, inbox), log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
+    def __init__(
+        self, sock: socket.socket, secret: str, deliver: Deliver, on_stored: Callable[[str], None]
+    ) -> None:
+        app, self.stats = stripe_webhook_app(deliver, [SecretStr(secret)], path=PATH, on_stored=on_stored)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self.sock = sock
         self._task: asyncio.Task[None] | None = None
 
@@ -123,4 +74,4 @@ class WebhookServer:
             await self._task
 
 
-__all__ = ["PATH", "WebhookInbox", "WebhookServer", "reserve_port", "url_of"]
+__all__ = ["PATH", "LateDelivery", "WebhookServer", "WebhookStats", "reserve_port", "url_of"]
