@@ -15,7 +15,13 @@ from syncline.governance import (
     guard_payload,
     mask_record,
 )
-from syncline.governance.masking import DEFAULT_POLICY, looks_like_card_number, looks_like_iban
+from syncline.governance.masking import (
+    DEFAULT_POLICY,
+    looks_like_card_number,
+    looks_like_iban,
+    mask_document,
+    mask_payment_spans,
+)
 
 VISA_TEST_CARD = "4242 4242 4242 4242"
 GERMAN_IBAN = "DE89 3704 0044 0532 0130 00"
@@ -177,3 +183,28 @@ def test_structured_card_details_are_masked_part_by_part() -> None:
     assert masked == {
         "card": {"brand": "visa", "number": "••••••••••••4242", "exp_month": "••", "cvc": "•••"}
     }
+
+
+def test_a_callers_text_rule_runs_on_every_free_text_string_in_the_same_walk() -> None:
+    """Ops adds its own rule for text (emails in error messages); it applies wherever text is free
+    — nested records, lists, a bare string — and never to a field the policy already masked whole."""
+    seen: list[str] = []
+
+    def shout(text: str) -> str:
+        seen.append(text)
+        return mask_payment_spans(text).upper()
+
+    viewer = Viewer(Role.VIEWER)
+    document = {
+        "note": "card 4242 4242 4242 4242 declined",
+        "contacts": [{"email": "jane@example.com", "remark": "call back"}],
+        "count": 3,
+    }
+    masked = mask_document(document, viewer, free_text=shout)
+    assert masked == {
+        "note": "CARD ••••••••••••4242 DECLINED",
+        "contacts": [{"email": "j***@example.com", "remark": "CALL BACK"}],
+        "count": 3,
+    }
+    assert sorted(seen) == ["call back", "card 4242 4242 4242 4242 declined"]  # each string once
+    assert mask_document("iban DE89 3704 0044 0532 0130 00", viewer) == "iban ••••••••••••••••••3000"

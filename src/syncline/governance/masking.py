@@ -18,7 +18,7 @@ flows share one definition.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -243,31 +243,53 @@ def can_see(viewer: Viewer, sensitivity: Sensitivity, policy: MaskingPolicy | No
     return (policy or DEFAULT_POLICY).can_see(viewer, sensitivity)
 
 
+#: Masks what a free-text string may reveal (card numbers and IBANs at least; see `mask_record`).
+TextRule = Callable[[str], str]
+
+
 def mask_record(
-    record: Mapping[str, object], viewer: Viewer, policy: MaskingPolicy = DEFAULT_POLICY
+    record: Mapping[str, object],
+    viewer: Viewer,
+    policy: MaskingPolicy = DEFAULT_POLICY,
+    *,
+    free_text: TextRule | None = None,
 ) -> dict[str, object]:
-    """A copy of `record` (nested dicts and lists too) masked for `viewer`."""
+    """A copy of `record` (nested dicts and lists too) masked for `viewer`.
+
+    Fields the policy classifies are masked whole (unless the viewer may see them); every other
+    string goes through `free_text` — by default `mask_payment_spans`, which cuts card numbers and
+    IBANs inside text. A caller with rules of its own for text passes a function that applies
+    them as well, so a document is walked once, not once per rule.
+    """
+    rule = free_text or mask_payment_spans
     masked: dict[str, object] = {}
     for key, value in record.items():
         sensitivity = policy.classify(key)
         if sensitivity is not None and value is not None and not policy.can_see(viewer, sensitivity):
             masked[key] = _mask_any(sensitivity, value, policy)
         else:
-            masked[key] = _mask_nested(value, viewer, policy)
+            masked[key] = mask_document(value, viewer, policy, free_text=rule)
     return masked
 
 
-def _mask_nested(value: object, viewer: Viewer, policy: MaskingPolicy) -> object:
+def mask_document(
+    value: object,
+    viewer: Viewer,
+    policy: MaskingPolicy = DEFAULT_POLICY,
+    *,
+    free_text: TextRule | None = None,
+) -> object:
+    """Any JSON-like value masked for `viewer`: records by `mask_record`, strings by `free_text`."""
     if isinstance(value, Mapping):
-        return mask_record({str(k): v for k, v in value.items()}, viewer, policy)
+        return mask_record({str(k): v for k, v in value.items()}, viewer, policy, free_text=free_text)
     if isinstance(value, list | tuple):
-        return [_mask_nested(item, viewer, policy) for item in value]
+        return [mask_document(item, viewer, policy, free_text=free_text) for item in value]
     if isinstance(value, str):
-        return _mask_spans(value)
+        return (free_text or mask_payment_spans)(value)
     return value
 
 
-def _mask_spans(text: str) -> str:
+def mask_payment_spans(text: str) -> str:
     """Replace each card number or IBAN inside `text` by its masked form, keeping the rest readable."""
     masked, last = [], 0
     for start, end in payment_data_spans(text):
@@ -323,12 +345,15 @@ __all__ = [
     "Role",
     "SensitiveDataLeak",
     "Sensitivity",
+    "TextRule",
     "Viewer",
     "can_see",
     "find_payment_data",
     "guard_payload",
     "looks_like_card_number",
     "looks_like_iban",
+    "mask_document",
+    "mask_payment_spans",
     "mask_record",
     "mask_value",
     "payment_data_spans",
