@@ -10,7 +10,9 @@ more) gets a concurrent flush at once instead of queueing behind a slow one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -33,8 +35,11 @@ def _noop(session: SqlSession) -> int:
     return 1
 
 
-async def _with_first_flush_blocked(url: str, queued: int) -> tuple[bool, int]:
-    """Block one flush, queue `queued` writes: (did they commit while it was blocked, commits)."""
+@contextlib.asynccontextmanager
+async def _first_flush_blocked(
+    url: str,
+) -> AsyncIterator[tuple[GroupCommitter, asyncio.Future[str], threading.Event]]:
+    """A running committer whose first flush is stuck until the yielded event is set."""
     ledger = open_ledger(url, create_if_empty=True)
     committer = GroupCommitter(ledger)
     release, entered = threading.Event(), threading.Event()
@@ -42,6 +47,16 @@ async def _with_first_flush_blocked(url: str, queued: int) -> tuple[bool, int]:
     try:
         first = committer.call(_blocking(release, entered))
         await asyncio.to_thread(entered.wait, 10)
+        yield committer, first, release
+    finally:
+        release.set()
+        await committer.close()
+        ledger.close()
+
+
+async def _with_first_flush_blocked(url: str, queued: int) -> tuple[bool, int]:
+    """Block one flush, queue `queued` writes: (did they commit while it was blocked, commits)."""
+    async with _first_flush_blocked(url) as (committer, first, release):
         later = [committer.call(_noop) for _ in range(queued)]
         _, pending = await asyncio.wait(later, timeout=1.5)  # waits without cancelling them
         overlapped = not pending
@@ -49,10 +64,6 @@ async def _with_first_flush_blocked(url: str, queued: int) -> tuple[bool, int]:
         assert await first == "first"
         assert await asyncio.gather(*later) == [1] * queued
         return overlapped, committer.commits
-    finally:
-        release.set()
-        await committer.close()
-        ledger.close()
 
 
 def test_a_few_writes_wait_for_the_running_flush_and_then_share_one_commit(batch_pg_url: str) -> None:
@@ -70,22 +81,12 @@ def test_a_backlog_gets_a_concurrent_flush_while_one_is_still_running(batch_pg_u
 
 
 async def _alone_while_a_flush_is_blocked(url: str) -> tuple[bool, str]:
-    ledger = open_ledger(url, create_if_empty=True)
-    committer = GroupCommitter(ledger)
-    release, entered = threading.Event(), threading.Event()
-    committer.start()
-    try:
-        first = committer.call(_blocking(release, entered))
-        await asyncio.to_thread(entered.wait, 10)
+    async with _first_flush_blocked(url) as (committer, first, release):
         claimed_meanwhile = await asyncio.wait_for(committer.call_alone(_noop), timeout=5) == 1
         with pytest.raises(ZeroDivisionError):
             await committer.call_alone(lambda session: 1 // 0)
         release.set()
         return claimed_meanwhile, await first
-    finally:
-        release.set()
-        await committer.close()
-        ledger.close()
 
 
 def test_a_claim_runs_in_its_own_transaction_beside_a_slow_flush(batch_pg_url: str) -> None:
