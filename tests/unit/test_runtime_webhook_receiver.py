@@ -17,9 +17,10 @@ import httpx
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from syncline.connectors.stripe.source import RETRY_AFTER_S, StripeWebhookIngest, WebhookVerifier, webhook_app
 from syncline.engine import AcceptResult
 from syncline.errors import ConfigurationError, RateLimitedError, TransientError
-from syncline.runtime.webhooks import RETRY_AFTER_S, stripe_webhook_app
+from syncline.runtime.webhooks import stripe_webhook_app
 from syncline.sandbox.stripe.webhooks import signature_header
 
 SECRET = "whsec_receiver_test"
@@ -105,3 +106,29 @@ async def test_a_fault_retrying_cannot_fix_is_not_disguised_as_a_retry() -> None
         answer = await _post(client, "evt_1", 100)
     assert answer.status_code == 500
     assert stats.retry_later == 0
+
+
+class FlakyInbox:
+    """A `WebhookInbox` whose store is down for the first delivery."""
+
+    def __init__(self) -> None:
+        self.stored: set[str] = set()
+        self.down = True
+
+    async def record_once(self, source: str, message_id: str, payload: bytes) -> bool:
+        if self.down:
+            self.down = False
+            raise TransientError("inbox unavailable", system="ledger")
+        fresh = message_id not in self.stored
+        self.stored.add(message_id)
+        return fresh
+
+
+async def test_the_connectors_own_receiver_also_asks_for_a_retry_on_a_passing_fault() -> None:
+    inbox = FlakyInbox()
+    app = webhook_app(StripeWebhookIngest(WebhookVerifier([SecretStr(SECRET)]), inbox), "/stripe")
+    async with _client(app) as client:
+        refused = await _post(client, "evt_1", 100)
+        accepted = await _post(client, "evt_1", 100)
+    assert (refused.status_code, refused.headers["Retry-After"]) == (503, str(RETRY_AFTER_S))
+    assert accepted.json() == {"received": "evt_1", "duplicate": False} and inbox.stored == {"evt_1"}

@@ -14,7 +14,6 @@ This one receiver serves `syncline run` and `make demo` alike.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,16 +25,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncline.connectors.stripe import WebhookSignatureInvalid, WebhookVerifier
+from syncline.connectors.stripe.source import retry_later
 from syncline.engine import AcceptResult
 from syncline.errors import ContractViolation, RetryableError
 from syncline.runtime.runtime import Runtime
 
 #: Hands verified Stripe events to the runtime (`Runtime.ingest_stripe_events`).
 Deliver = Callable[[Sequence[dict[str, Any]]], Awaitable[AcceptResult]]
-
-#: Seconds Stripe is asked to wait after a 503 when the fault did not say (Stripe's own schedule
-#: backs off further on repeated failures).
-RETRY_AFTER_S = 30
 
 
 @dataclass
@@ -107,8 +103,7 @@ def stripe_webhook_app(
             result = await deliver([event])
         except RetryableError as error:
             stats.retry_later += 1
-            wait = math.ceil(error.retry_after) if error.retry_after else RETRY_AFTER_S
-            return JSONResponse({"error": str(error)}, status_code=503, headers={"Retry-After": str(wait)})
+            return retry_later(error)
         stats.count(result)
         if on_stored is not None:
             on_stored(str(event["id"]))

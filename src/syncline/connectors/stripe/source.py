@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from syncline.connectors.stripe.mapping import (
     subscription_from_stripe,
 )
 from syncline.contracts import EventEnvelope, new_event
-from syncline.errors import ContractViolation
+from syncline.errors import ContractViolation, RetryableError
 
 EVENTS_RETENTION_S = 30 * 86400
 """`/v1/events` lists the last 30 days; a longer outage needs a full reconciliation instead."""
@@ -156,8 +157,21 @@ class StripeWebhookIngest:
         return IngestOutcome(str(event["id"]), str(event["type"]), duplicate=not stored)
 
 
+#: Seconds Stripe is asked to wait after a 503 when the fault did not say (Stripe's own schedule
+#: backs off further on repeated failures).
+RETRY_AFTER_S = 30
+
+
+def retry_later(error: RetryableError) -> JSONResponse:
+    """A 503 with `Retry-After` (the fault's own, rounded up, else RETRY_AFTER_S): Stripe retries
+    any non-2xx, and this tells it (and whoever reads the endpoint's log) the fault is passing."""
+    wait = math.ceil(error.retry_after) if error.retry_after else RETRY_AFTER_S
+    return JSONResponse({"error": str(error)}, status_code=503, headers={"Retry-After": str(wait)})
+
+
 def webhook_app(ingest: StripeWebhookIngest, path: str = "/webhooks/stripe") -> Starlette:
-    """A minimal ASGI receiver: 400 for a bad signature (Stripe shows it), 200 once recorded."""
+    """A minimal ASGI receiver: 400 for a bad signature (Stripe shows it), 503 when recording met a
+    fault another attempt may fix, 200 once recorded."""
 
     async def endpoint(request: Request) -> Response:
         raw = await request.body()
@@ -167,6 +181,8 @@ def webhook_app(ingest: StripeWebhookIngest, path: str = "/webhooks/stripe") -> 
             return JSONResponse({"error": error.code or "invalid_signature"}, status_code=400)
         except ContractViolation as error:
             return JSONResponse({"error": error.message}, status_code=400)
+        except RetryableError as error:
+            return retry_later(error)
         return JSONResponse({"received": outcome.event_id, "duplicate": outcome.duplicate})
 
     return Starlette(routes=[Route(path, endpoint, methods=["POST"])])
@@ -423,6 +439,7 @@ __all__ = [
     "INVOICE_POSTING_EVENTS",
     "PAYMENT_APPLIED",
     "PAYMENT_EVENTS",
+    "RETRY_AFTER_S",
     "SUBSCRIPTION_ACTIVATED",
     "EventCheckpoint",
     "GapFill",
@@ -433,6 +450,7 @@ __all__ = [
     "WebhookInbox",
     "WebhookVerifier",
     "gap_fill",
+    "retry_later",
     "select_new_events",
     "webhook_app",
 ]
