@@ -247,48 +247,6 @@ def can_see(viewer: Viewer, sensitivity: Sensitivity, policy: MaskingPolicy | No
 TextRule = Callable[[str], str]
 
 
-def mask_record(
-    record: Mapping[str, object],
-    viewer: Viewer,
-    policy: MaskingPolicy = DEFAULT_POLICY,
-    *,
-    free_text: TextRule | None = None,
-) -> dict[str, object]:
-    """A copy of `record` (nested dicts and lists too) masked for `viewer`.
-
-    Fields the policy classifies are masked whole (unless the viewer may see them); every other
-    string goes through `free_text` — by default `mask_payment_spans`, which cuts card numbers and
-    IBANs inside text. A caller with rules of its own for text passes a function that applies
-    them as well, so a document is walked once, not once per rule.
-    """
-    rule = free_text or mask_payment_spans
-    masked: dict[str, object] = {}
-    for key, value in record.items():
-        sensitivity = policy.classify(key)
-        if sensitivity is not None and value is not None and not policy.can_see(viewer, sensitivity):
-            masked[key] = _mask_any(sensitivity, value, policy)
-        else:
-            masked[key] = mask_document(value, viewer, policy, free_text=rule)
-    return masked
-
-
-def mask_document(
-    value: object,
-    viewer: Viewer,
-    policy: MaskingPolicy = DEFAULT_POLICY,
-    *,
-    free_text: TextRule | None = None,
-) -> object:
-    """Any JSON-like value masked for `viewer`: records by `mask_record`, strings by `free_text`."""
-    if isinstance(value, Mapping):
-        return mask_record({str(k): v for k, v in value.items()}, viewer, policy, free_text=free_text)
-    if isinstance(value, list | tuple):
-        return [mask_document(item, viewer, policy, free_text=free_text) for item in value]
-    if isinstance(value, str):
-        return (free_text or mask_payment_spans)(value)
-    return value
-
-
 def mask_payment_spans(text: str) -> str:
     """Replace each card number or IBAN inside `text` by its masked form, keeping the rest readable."""
     masked, last = [], 0
@@ -299,6 +257,47 @@ def mask_payment_spans(text: str) -> str:
         last = end
     masked.append(text[last:])
     return "".join(masked)
+
+
+def mask_record(
+    record: Mapping[str, object],
+    viewer: Viewer,
+    policy: MaskingPolicy = DEFAULT_POLICY,
+    *,
+    free_text: TextRule = mask_payment_spans,
+) -> dict[str, object]:
+    """A copy of `record` (nested dicts and lists too) masked for `viewer`.
+
+    Fields the policy classifies are masked whole (unless the viewer may see them); every other
+    string goes through `free_text` — by default `mask_payment_spans`, which cuts card numbers and
+    IBANs inside text. A caller with rules of its own for text passes a function that applies
+    them as well, so a document is walked once, not once per rule.
+    """
+    masked: dict[str, object] = {}
+    for key, value in record.items():
+        sensitivity = policy.classify(key)
+        if sensitivity is not None and value is not None and not policy.can_see(viewer, sensitivity):
+            masked[key] = _mask_any(sensitivity, value, policy)
+        else:
+            masked[key] = mask_document(value, viewer, policy, free_text=free_text)
+    return masked
+
+
+def mask_document(
+    value: object,
+    viewer: Viewer,
+    policy: MaskingPolicy = DEFAULT_POLICY,
+    *,
+    free_text: TextRule = mask_payment_spans,
+) -> object:
+    """Any JSON-like value masked for `viewer`: records by `mask_record`, strings by `free_text`."""
+    if isinstance(value, Mapping):
+        return mask_record({str(k): v for k, v in value.items()}, viewer, policy, free_text=free_text)
+    if isinstance(value, list | tuple):
+        return [mask_document(item, viewer, policy, free_text=free_text) for item in value]
+    if isinstance(value, str):
+        return free_text(value)
+    return value
 
 
 #: Inside a structured sensitive value (e.g. a tax registration) only these parts hold the secret;

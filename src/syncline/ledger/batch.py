@@ -190,19 +190,18 @@ class _OneStatement:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.params: list[Any] = []
+        self.returning = "SELECT NULL::bigint AS id WHERE false"  # the ids `run` returns
 
     def add(self, name: str, sql: str, *params: Any) -> None:
         self.parts.append(f"{name} AS ({sql})")
         self.params.extend(params)
 
     def run(self, conn: Any) -> list[int]:
-        """Execute; returns the ids of the completed deliveries (if a `done` part was added)."""
+        """Execute; returns the ids `returning` selects (the completed deliveries, if any)."""
         if not self.parts:
             return []
-        completing = any(part.startswith("done AS") for part in self.parts)
-        main = "SELECT id FROM done" if completing else "SELECT NULL::bigint AS id WHERE false"
-        rows = conn.exec_driver_sql(f"WITH {', '.join(self.parts)} {main}", tuple(self.params)).all()
-        return sorted(int(row[0]) for row in rows)
+        sql = f"WITH {', '.join(self.parts)} {self.returning}"
+        return sorted(int(row[0]) for row in conn.exec_driver_sql(sql, tuple(self.params)).all())
 
 
 @dataclass(frozen=True)
@@ -247,12 +246,14 @@ class BatchOperations(QueueOperations):
         in the order the foreign keys need. Either way it is all-or-nothing inside a transaction,
         and on PostgreSQL also alone (see `PinnedWriter.autocommit`).
         """
+        at = self._now(now)
         if not self._postgres:
-            self._insert_starts(starts, changes, now)
-            self._insert_journal(records, now)
-            self._update_states(changes, now)
-            return self.complete_many(leases, now)
-        return self._journal_statement(starts, records, changes, leases, self._now(now)).run(self.conn)
+            stamp = self._stamp(at)
+            self._insert_starts(starts, changes, stamp)
+            self._insert_journal(records, stamp)
+            self._update_states(changes, stamp)
+            return self.complete_many(leases, at)
+        return self._journal_statement(starts, records, changes, leases, at).run(self.conn)
 
     def _journal_statement(
         self,
@@ -287,6 +288,7 @@ class BatchOperations(QueueOperations):
             )
             statement.add("done", _DONE_PG, at, *held)
             statement.add("noted", _NOTED_PG, at)
+            statement.returning = "SELECT id FROM done"
         return statement
 
     def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
@@ -335,9 +337,9 @@ class BatchOperations(QueueOperations):
         return rows, keys
 
     def _insert_starts(
-        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], now: datetime | None
+        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], stamp: datetime | str | None
     ) -> None:
-        rows, keys = self._start_rows(starts, changes, self._stamp(self._now(now)))
+        rows, keys = self._start_rows(starts, changes, stamp)
         self._insert_rows("transactions", _START_COLUMNS, rows, _UPSERT_STARTS)
         self._insert_rows("transaction_keys", _KEY_COLUMNS, keys, "ON CONFLICT DO NOTHING")
 
@@ -353,9 +355,9 @@ class BatchOperations(QueueOperations):
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
         return list(latest.values())
 
-    def _insert_journal(self, records: Sequence[StepRecord], now: datetime | None) -> None:
+    def _insert_journal(self, records: Sequence[StepRecord], stamp: datetime | str | None) -> None:
         if records:
-            rows = self._journal_rows(records, self._stamp(self._now(now)))
+            rows = self._journal_rows(records, stamp)
             self._insert_rows("steps", _STEP_COLUMNS, rows, _UPSERT_STEPS)
 
     @staticmethod
@@ -412,11 +414,10 @@ class BatchOperations(QueueOperations):
             return aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return aware
 
-    def _update_states(self, changes: Sequence[StateChange], now: datetime | None) -> None:
+    def _update_states(self, changes: Sequence[StateChange], stamp: datetime | str | None) -> None:
         """SQLite: one UPDATE ... FROM (VALUES ...) per chunk (columns are column1..column4)."""
         if not changes:
             return
-        stamp = self._stamp(self._now(now))
         for values, flat in _values_chunks(self.flavor.name, self._state_params(changes), 4):
             sql = (
                 "UPDATE transactions AS t SET state = v.column2, "

@@ -44,9 +44,7 @@ _STEP_KEYS = select(
 def matches_any_key(value: str) -> ColumnElement[bool]:
     """Transactions where `value` is the id, correlation id, a business key or an external id."""
     by_external = select(transaction_keys.c.transaction_id).where(transaction_keys.c.value == value)
-    by_step = select(steps.c.transaction_id).where(
-        steps.c.external_id == value, steps.c.outcome == StepOutcome.SUCCEEDED.value
-    )
+    by_step = _STEP_KEYS.with_only_columns(steps.c.transaction_id).where(steps.c.external_id == value)
     return or_(
         transactions.c.id == value,
         transactions.c.correlation_id == value,
