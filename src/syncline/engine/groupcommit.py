@@ -5,9 +5,9 @@ saga that commits each step alone is bound by that latency. Here every in-flight
 write to the committer and awaits a future; a single flusher takes everything queued, writes it
 with multi-row statements in one transaction, commits, and only then resolves the futures (on
 PostgreSQL the usual batch, journal lines and completions only, is a single statement that
-commits by itself: one round trip). So the
-invariant "a step's outcome is durable before the next step starts" still holds for every saga,
-while hundreds of sagas share each commit.
+commits by itself, sent from the event loop itself: `AsyncWriter`). So the invariant "a step's
+outcome is durable before the next step starts" still holds for every saga, while hundreds of
+sagas share each commit.
 
 If the commit fails, every waiter gets the error (classified transient by the ledger), and nothing
 of that batch counts as done.
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from syncline.ledger import Lease, PinnedWriter, SqlLedger, SqlSession, StepRecord
+from syncline.ledger import ClaimedDelivery, Lease, PinnedWriter, SqlLedger, SqlSession, StepRecord
+from syncline.ledger.async_writer import AsyncWriter, Journals
 from syncline.ledger.batch import StateChange, TransactionStart
 
 T = TypeVar("T")
@@ -58,6 +59,11 @@ class _Batch:
     def __len__(self) -> int:
         return len(self.waiters) + len(self.calls)
 
+    @property
+    def journal_only(self) -> bool:
+        """Only journal writes and completions: one statement on PostgreSQL, no transaction."""
+        return not (self.failures or self.parks or self.defers or self.calls)
+
 
 class GroupCommitter:
     """Queues ledger writes from many coroutines and commits them together."""
@@ -71,7 +77,8 @@ class GroupCommitter:
         self._batch = _Batch()
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="syncline-commit")
-        self._alone_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syncline-alone")
+        # PostgreSQL: journal-only batches and claims go out from the loop itself (see AsyncWriter).
+        self._async = AsyncWriter(ledger) if ledger.flavor.name == "postgresql" else None
         # Each flush thread keeps its own connection (see PinnedWriter for why and what it saves).
         self._thread_writer = threading.local()
         self._writers: list[PinnedWriter] = []
@@ -93,7 +100,8 @@ class GroupCommitter:
             await self._task
             self._task = None
         self._executor.shutdown(wait=True)
-        self._alone_executor.shutdown(wait=True)
+        if self._async is not None:
+            await self._async.close()
         for writer in self._writers:
             writer.close()
         self._writers.clear()
@@ -161,24 +169,33 @@ class GroupCommitter:
         self._wakeup.set()
         return future
 
-    async def call_alone(self, operation: Callable[[SqlSession], T]) -> T:
-        """Run `operation` in its own transaction, beside the group commits (PostgreSQL).
+    async def claim(
+        self,
+        consumer: str,
+        worker_id: str,
+        limit: int,
+        lease_s: float,
+        transaction_of: Callable[[ClaimedDelivery], str],
+    ) -> tuple[list[ClaimedDelivery], Journals]:
+        """Claim up to `limit` due heads of `consumer`, with the journals of their transactions
+        (named by `transaction_of`): a resumed saga starts from them without a read of its own.
 
-        Why: a claim takes several times as long as a flush of journal lines (it updates rows
-        in six indexes and returns them with their events). Queued into a group commit, it held
-        up every saga waiting on that commit: measured with four I/O-bound workers, flushes
-        carrying a claim took 36-51 ms against 6-8 ms without, and one worker's throughput rose
-        5% (six paired runs) once claims ran beside them. SQLite has one writer, so there the
-        operation simply joins the next group commit.
+        PostgreSQL: beside the group commits, from the loop (`AsyncWriter`). Why beside: a claim
+        takes several times as long as a flush of journal lines (it updates rows in six indexes
+        and returns them with their events); queued into a group commit it held up every saga
+        waiting on that commit (measured with four I/O-bound workers: flushes carrying a claim
+        took 36-51 ms against 6-8 ms without). SQLite has one writer, so there the claim joins
+        the next group commit.
         """
-        if self.ledger.flavor.name == "sqlite":
-            return await self.call(operation)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._alone_executor, self._run_alone, operation)
+        if self._async is None:
 
-    def _run_alone(self, operation: Callable[[SqlSession], T]) -> T:
-        with self._writer().transaction() as session:
-            return operation(session)
+            def claim(session: SqlSession) -> tuple[list[ClaimedDelivery], Journals]:
+                items = session.claim_heads(consumer, worker_id, limit, lease_s)
+                return items, session.steps_of_many([transaction_of(item) for item in items])
+
+            return await self.call(claim)
+        items = await self._async.claim(consumer, worker_id, limit, lease_s)
+        return items, await self._async.journals([transaction_of(item) for item in items])
 
     async def _flush_forever(self) -> None:
         """Start a flush whenever writes are queued and fewer than `parallel` flushes are running.
@@ -220,9 +237,8 @@ class GroupCommitter:
         return done
 
     async def _flush(self, batch: _Batch) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            results = await loop.run_in_executor(self._executor, self._write, batch)
+            results = await self._commit(batch)
         except Exception as error:
             for future in batch.waiters:
                 if not future.done():
@@ -244,18 +260,23 @@ class GroupCommitter:
             else:
                 future.set_result(result)
 
+    async def _commit(self, batch: _Batch) -> list[Any]:
+        """Commit a batch; the results of its queued calls, in order.
+
+        On PostgreSQL a batch of journal writes alone (the usual case) is one statement that
+        commits by itself, sent from the loop; anything else is one transaction on a flush thread.
+        """
+        journal = (batch.starts, batch.steps, batch.states, batch.completions)
+        if self._async is not None and batch.journal_only:
+            await self._async.write_journal(*journal)
+            return []
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._write, batch)
+
     def _write(self, batch: _Batch) -> list[Any]:
         """The one transaction: the journal's writes first (one statement on PostgreSQL), then
-        failures, parks, defers and queued calls. A batch of journal writes alone (the usual case)
-        needs no transaction around its one statement: it commits by itself (one round trip)."""
-        writer = self._writer()
-        journal = (batch.starts, batch.steps, batch.states, batch.completions)
-        if not (batch.failures or batch.parks or batch.defers or batch.calls):
-            with writer.autocommit() as session:
-                session.write_journal(*journal)
-            return []
-        with writer.transaction() as session:
-            session.write_journal(*journal)
+        failures, parks, defers and queued calls."""
+        with self._writer().transaction() as session:
+            session.write_journal(batch.starts, batch.steps, batch.states, batch.completions)
             for lease, error_class, message, retry_at in batch.failures:
                 session.fail(lease, error_class, message, retry_at)
             for lease, error_class, message in batch.parks:

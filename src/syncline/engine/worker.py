@@ -3,9 +3,9 @@
 One asyncio loop per process. It claims due heads (one per ordering key, DESIGN.md invariant 4) in
 batches, runs up to `concurrency` sagas concurrently (I/O-bound steps overlap: hundreds of calls in
 flight), extends its leases by heartbeat, and commits journal lines, completions and failures in
-groups (see groupcommit.py). On PostgreSQL a claim runs in its own transaction beside those group
-commits (`GroupCommitter.call_alone`: a claim is slow and would hold up every saga waiting on the
-commit it rode in); on SQLite, whose single writer serialises everything, it joins the group commit.
+groups (see groupcommit.py). On PostgreSQL a claim runs beside those group commits
+(`GroupCommitter.claim`: a claim is slow and would hold up every saga waiting on the commit it
+rode in); on SQLite, whose single writer serialises everything, it joins the group commit.
 
 What happens to a failure depends only on its class (invariant 5):
 * transient / rate-limited: `next_attempt_at` from the retry policy (Retry-After honoured); the item
@@ -36,7 +36,7 @@ from syncline.engine.retry import DEFAULT_RETRY_POLICY, Clock, RetryPolicy, utc_
 from syncline.engine.saga import SagaRunner, SagaState, WaitPending, transaction_id
 from syncline.engine.tracing import bind_trace, traceparent_or_new
 from syncline.errors import AuthError, BusinessRejection, ConflictError, ErrorClass, SynclineError
-from syncline.ledger import ClaimedDelivery, SqlLedger, SqlSession, StepRecord
+from syncline.ledger import ClaimedDelivery, SqlLedger, SqlSession
 from syncline.ledger.batch import StateChange, TransactionStart
 from syncline.logs import get_logger
 
@@ -166,15 +166,13 @@ class Worker:
         return claimed
 
     async def _claim(self, consumer: str, limit: int) -> list[ClaimedDelivery]:
-        flow_name = consumer
-        worker_id, lease_s = self.config.worker_id, self.config.lease_s
-
-        def claim(session: SqlSession) -> tuple[list[ClaimedDelivery], dict[str, dict[int, StepRecord]]]:
-            items = session.claim_heads(consumer, worker_id, limit, lease_s)
-            ids = [transaction_id(flow_name, item.event.event_id) for item in items]
-            return items, session.steps_of_many(ids) if items else {}
-
-        items, journals = await self.committer.call_alone(claim)
+        items, journals = await self.committer.claim(
+            consumer,
+            self.config.worker_id,
+            limit,
+            self.config.lease_s,
+            lambda item: transaction_id(consumer, item.event.event_id),
+        )
         for tx, lines in journals.items():
             self.journal.preloaded[tx] = lines
         self.stats.claimed += len(items)

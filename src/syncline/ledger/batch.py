@@ -12,12 +12,13 @@ back until `until` without the wait counting as an attempt (the claim counted on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import delete, select, update
 
 from syncline.ledger.journal import _step_from_row
@@ -40,6 +41,7 @@ from syncline.ledger.records import (
     StoredEvent,
 )
 from syncline.ledger.schema import deliveries, events, steps, transaction_keys
+from syncline.ledger.session_base import Stamped
 
 CHUNK = 200
 
@@ -148,11 +150,32 @@ def _claim_with_events_sql() -> str:
 #: Straight to the driver with psycopg's named placeholders: SQLAlchemy's `text()` construct,
 #: its cache key and its result metadata for 40-odd columns cost more client CPU per claim than
 #: the rows themselves (a claim ran about 16 times a second per busy worker).
-_CLAIM_WITH_EVENTS_PG = re.sub(
+CLAIM_WITH_EVENTS_PG = re.sub(
     r"(?<!:):([a-z_]+)", r"%(\1)s", _claim_with_events_sql().format(row_lock="FOR UPDATE SKIP LOCKED")
 )
 
-_STEPS_OF_PG = f"SELECT {', '.join(c.name for c in steps.c)} FROM steps WHERE transaction_id = ANY(%s)"
+#: The journals of many transactions (one `text[]` parameter); see `steps_of_many`.
+STEPS_OF_PG = f"SELECT {', '.join(c.name for c in steps.c)} FROM steps WHERE transaction_id = ANY(%s)"
+
+
+def claimed_from_row(row: Mapping[Any, Any], worker_id: str) -> ClaimedDelivery:
+    """One row of `CLAIM_WITH_EVENTS_PG`: the delivery, its event (the `ev_` columns), the lease.
+
+    Timestamps come back as aware UTC: the engine's connections run with TimeZone=UTC."""
+    delivery = delivery_from_row(row)
+    event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
+    return ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts))
+
+
+def journals_from_rows(
+    transaction_ids: Sequence[str], rows: Iterable[Mapping[Any, Any]]
+) -> dict[str, dict[int, StepRecord]]:
+    """`steps` rows as {transaction id: {step no: line}}, every asked-for transaction present."""
+    found: dict[str, dict[int, StepRecord]] = {tx: {} for tx in transaction_ids}
+    for row in rows:
+        record = _step_from_row(row)
+        found[record.transaction_id][record.step_no] = record
+    return found
 
 _DONE_PG = (
     "UPDATE deliveries AS d "
@@ -196,12 +219,24 @@ class _OneStatement:
         self.parts.append(f"{name} AS ({sql})")
         self.params.extend(params)
 
+    @property
+    def sql(self) -> str:
+        """The statement's text (`%s` placeholders, in the order of `params`)."""
+        return f"WITH {', '.join(self.parts)} {self.returning}"
+
     def run(self, conn: Any) -> list[int]:
-        """Execute; returns the ids `returning` selects (the completed deliveries, if any)."""
+        """Execute on a SQLAlchemy connection; returns the ids `returning` selects (the completed
+        deliveries, if any)."""
         if not self.parts:
             return []
-        sql = f"WITH {', '.join(self.parts)} {self.returning}"
-        return sorted(int(row[0]) for row in conn.exec_driver_sql(sql, tuple(self.params)).all())
+        return sorted(int(row[0]) for row in conn.exec_driver_sql(self.sql, tuple(self.params)).all())
+
+    async def run_async(self, conn: psycopg.AsyncConnection[Any]) -> list[int]:
+        """`run` on a psycopg asyncio connection (the engine's `AsyncWriter`)."""
+        if not self.parts:
+            return []
+        cursor = await conn.execute(self.sql, tuple(self.params))
+        return sorted(int(row[0]) for row in await cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -227,35 +262,11 @@ class StateChange:
     completed: bool = False
 
 
-class BatchOperations(QueueOperations):
-    """Multi-row writes for group commit; one database transaction (the caller's)."""
+class JournalShapes(Stamped):
+    """The group commit's rows and its PostgreSQL statement, built from the flavor and the clock
+    alone: a session runs them on its connection, the engine's asyncio writer on its own."""
 
-    def write_journal(
-        self,
-        starts: Sequence[TransactionStart] = (),
-        records: Sequence[StepRecord] = (),
-        changes: Sequence[StateChange] = (),
-        leases: Sequence[Lease] = (),
-        now: datetime | None = None,
-    ) -> list[int]:
-        """A group commit's writes: new transaction rows (idempotent), journal lines (the last line
-        given for a step wins), state changes, and completions with their inbox rows; returns the
-        ids of the deliveries completed (a lost lease completes nothing).
-
-        On PostgreSQL this is ONE statement (`_OneStatement`); on SQLite one statement per kind,
-        in the order the foreign keys need. Either way it is all-or-nothing inside a transaction,
-        and on PostgreSQL also alone (see `PinnedWriter.autocommit`).
-        """
-        at = self._now(now)
-        if not self._postgres:
-            stamp = self._stamp(at)
-            self._insert_starts(starts, changes, stamp)
-            self._insert_journal(records, stamp)
-            self._update_states(changes, stamp)
-            return self.complete_many(leases, at)
-        return self._journal_statement(starts, records, changes, leases, at).run(self.conn)
-
-    def _journal_statement(
+    def journal_statement(
         self,
         starts: Sequence[TransactionStart],
         records: Sequence[StepRecord],
@@ -291,22 +302,20 @@ class BatchOperations(QueueOperations):
             statement.returning = "SELECT id FROM done"
         return statement
 
-    def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
-        """Create every transaction row not already present (ON CONFLICT DO NOTHING), its business keys
-        in the same row and its external ids beside it, so people can search by them."""
-        self.write_journal(starts=starts, now=now)
-
-    def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
-        """Write or overwrite many journal lines; the last line given for a step wins."""
-        self.write_journal(records=records, now=now)
-
-    def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
-        """Update the state (and current step, completion time) of many transactions at once."""
-        self.write_journal(changes=changes, now=now)
-
-    def complete_leases(self, leases: Sequence[Lease], now: datetime | None = None) -> list[int]:
-        """`complete_many` (done + inbox); one statement on PostgreSQL."""
-        return self.write_journal(leases=leases, now=now)
+    def claim_params(
+        self, consumer: str, worker_id: str, limit: int, lease_seconds: float, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """The parameters of `CLAIM_WITH_EVENTS_PG` (PostgreSQL's head claim with the events)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        at = self._now(now)
+        return {
+            "consumer": consumer,
+            "now": at,
+            "limit": limit,
+            "worker_id": worker_id,
+            "lease_expires_at": at + _check_lease_seconds(lease_seconds),
+        }
 
     def _start_rows(
         self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], stamp: datetime | str | None
@@ -336,13 +345,6 @@ class BatchOperations(QueueOperations):
         keys = [dict(zip(_KEY_COLUMNS, row, strict=True)) for row in dict.fromkeys(external)]
         return rows, keys
 
-    def _insert_starts(
-        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], stamp: datetime | str | None
-    ) -> None:
-        rows, keys = self._start_rows(starts, changes, stamp)
-        self._insert_rows("transactions", _START_COLUMNS, rows, _UPSERT_STARTS)
-        self._insert_rows("transaction_keys", _KEY_COLUMNS, keys, "ON CONFLICT DO NOTHING")
-
     def _journal_rows(
         self, records: Sequence[StepRecord], recorded: datetime | str | None
     ) -> list[dict[str, Any]]:
@@ -355,31 +357,10 @@ class BatchOperations(QueueOperations):
             latest[(record.transaction_id, record.step_no)] = self._step_row(record, recorded)
         return list(latest.values())
 
-    def _insert_journal(self, records: Sequence[StepRecord], stamp: datetime | str | None) -> None:
-        if records:
-            rows = self._journal_rows(records, stamp)
-            self._insert_rows("steps", _STEP_COLUMNS, rows, _UPSERT_STEPS)
-
     @staticmethod
     def _state_params(changes: Sequence[StateChange]) -> list[tuple[str, str, int | None, int]]:
         latest = {change.id: change for change in changes}
         return [(c.id, c.state, c.current_step, 1 if c.completed else 0) for c in latest.values()]
-
-    def _insert_rows(
-        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], conflict: str
-    ) -> None:
-        """The bulk insert every group-commit row kind shares, straight to the driver (SQLAlchemy's
-        per-value bind processing cost more than the database on the hottest statements): one JSON
-        parameter on PostgreSQL (constant statement text), chunked multi-row VALUES on SQLite."""
-        if not rows:
-            return
-        if self._postgres:
-            self.conn.exec_driver_sql(_insert_from_json(table, columns, conflict), (_json_of(rows),))
-            return
-        insert = f"INSERT INTO {table} ({', '.join(columns)})"
-        params = [tuple(row[name] for name in columns) for row in rows]
-        for values, flat in _values_chunks(self.flavor.name, params, len(columns)):
-            self.conn.exec_driver_sql(f"{insert} VALUES {values} {conflict}", tuple(flat))
 
     @property
     def _postgres(self) -> bool:
@@ -414,6 +395,80 @@ class BatchOperations(QueueOperations):
             return aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return aware
 
+
+class BatchOperations(QueueOperations, JournalShapes):
+    """Multi-row writes for group commit; one database transaction (the caller's)."""
+
+    def write_journal(
+        self,
+        starts: Sequence[TransactionStart] = (),
+        records: Sequence[StepRecord] = (),
+        changes: Sequence[StateChange] = (),
+        leases: Sequence[Lease] = (),
+        now: datetime | None = None,
+    ) -> list[int]:
+        """A group commit's writes: new transaction rows (idempotent), journal lines (the last line
+        given for a step wins), state changes, and completions with their inbox rows; returns the
+        ids of the deliveries completed (a lost lease completes nothing).
+
+        On PostgreSQL this is ONE statement (`_OneStatement`); on SQLite one statement per kind,
+        in the order the foreign keys need. Either way it is all-or-nothing inside a transaction,
+        and on PostgreSQL also alone (the engine's `AsyncWriter` sends it with no transaction around).
+        """
+        at = self._now(now)
+        if not self._postgres:
+            stamp = self._stamp(at)
+            self._insert_starts(starts, changes, stamp)
+            self._insert_journal(records, stamp)
+            self._update_states(changes, stamp)
+            return self.complete_many(leases, at)
+        return self.journal_statement(starts, records, changes, leases, at).run(self.conn)
+
+    def start_transactions(self, starts: Sequence[TransactionStart], now: datetime | None = None) -> None:
+        """Create every transaction row not already present (ON CONFLICT DO NOTHING), its business keys
+        in the same row and its external ids beside it, so people can search by them."""
+        self.write_journal(starts=starts, now=now)
+
+    def record_steps(self, records: Sequence[StepRecord], now: datetime | None = None) -> None:
+        """Write or overwrite many journal lines; the last line given for a step wins."""
+        self.write_journal(records=records, now=now)
+
+    def set_transaction_states(self, changes: Sequence[StateChange], now: datetime | None = None) -> None:
+        """Update the state (and current step, completion time) of many transactions at once."""
+        self.write_journal(changes=changes, now=now)
+
+    def complete_leases(self, leases: Sequence[Lease], now: datetime | None = None) -> list[int]:
+        """`complete_many` (done + inbox); one statement on PostgreSQL."""
+        return self.write_journal(leases=leases, now=now)
+
+    def _insert_starts(
+        self, starts: Sequence[TransactionStart], changes: Sequence[StateChange], stamp: datetime | str | None
+    ) -> None:
+        rows, keys = self._start_rows(starts, changes, stamp)
+        self._insert_rows("transactions", _START_COLUMNS, rows, _UPSERT_STARTS)
+        self._insert_rows("transaction_keys", _KEY_COLUMNS, keys, "ON CONFLICT DO NOTHING")
+
+    def _insert_journal(self, records: Sequence[StepRecord], stamp: datetime | str | None) -> None:
+        if records:
+            rows = self._journal_rows(records, stamp)
+            self._insert_rows("steps", _STEP_COLUMNS, rows, _UPSERT_STEPS)
+
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], conflict: str
+    ) -> None:
+        """The bulk insert every group-commit row kind shares, straight to the driver (SQLAlchemy's
+        per-value bind processing cost more than the database on the hottest statements): one JSON
+        parameter on PostgreSQL (constant statement text), chunked multi-row VALUES on SQLite."""
+        if not rows:
+            return
+        if self._postgres:
+            self.conn.exec_driver_sql(_insert_from_json(table, columns, conflict), (_json_of(rows),))
+            return
+        insert = f"INSERT INTO {table} ({', '.join(columns)})"
+        params = [tuple(row[name] for name in columns) for row in rows]
+        for values, flat in _values_chunks(self.flavor.name, params, len(columns)):
+            self.conn.exec_driver_sql(f"{insert} VALUES {values} {conflict}", tuple(flat))
+
     def _update_states(self, changes: Sequence[StateChange], stamp: datetime | str | None) -> None:
         """SQLite: one UPDATE ... FROM (VALUES ...) per chunk (columns are column1..column4)."""
         if not changes:
@@ -433,23 +488,9 @@ class BatchOperations(QueueOperations):
         """`claim_next_per_key`, with the events in the same statement on PostgreSQL (same rows, order)."""
         if not self._postgres:
             return self.claim_next_per_key(consumer, worker_id, limit, lease_seconds, now)
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        at = self._now(now)
-        params = {
-            "consumer": consumer,
-            "now": at,
-            "limit": limit,
-            "worker_id": worker_id,
-            "lease_expires_at": at + _check_lease_seconds(lease_seconds),
-        }
-        claimed = []
-        # Timestamps come back as aware UTC: the engine's sessions run with TimeZone=UTC (postgres.py).
-        for row in self.conn.exec_driver_sql(_CLAIM_WITH_EVENTS_PG, params).mappings():
-            delivery = delivery_from_row(row)
-            event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
-            claimed.append(ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts)))
-        return claimed
+        params = self.claim_params(consumer, worker_id, limit, lease_seconds, now)
+        rows = self.conn.exec_driver_sql(CLAIM_WITH_EVENTS_PG, params).mappings()
+        return [claimed_from_row(row, worker_id) for row in rows]
 
     def defer(
         self, lease: Lease, until: datetime, now: datetime | None = None, *, waiting_for: str | None = None
@@ -504,15 +545,12 @@ class BatchOperations(QueueOperations):
         asks, usually for journals that do not exist yet, and building and caching a SQLAlchemy
         `IN` of a different length each time cost more than the query.
         """
-        found: dict[str, dict[int, StepRecord]] = {tx: {} for tx in transaction_ids}
-        for row in self._step_rows(list(found)):
-            record = _step_from_row(row)
-            found[record.transaction_id][record.step_no] = record
-        return found
+        ids = list(dict.fromkeys(transaction_ids))
+        return journals_from_rows(ids, self._step_rows(ids))
 
     def _step_rows(self, ids: list[str]) -> Iterator[Mapping[Any, Any]]:
         if self._postgres:
-            yield from self.conn.exec_driver_sql(_STEPS_OF_PG, (ids,)).mappings()
+            yield from self.conn.exec_driver_sql(STEPS_OF_PG, (ids,)).mappings()
             return
         for offset in range(0, len(ids), CHUNK):
             query = select(steps).where(steps.c.transaction_id.in_(ids[offset : offset + CHUNK]))

@@ -48,32 +48,6 @@ class PinnedWriter:
                 self.close()
                 raise
 
-    @contextmanager
-    def autocommit(self) -> Iterator[SqlSession]:
-        """Statements that each commit by themselves, for a write that is ONE statement.
-
-        Why: a transaction costs two round trips of its own (BEGIN, COMMIT) besides its
-        statements; a group commit written as one statement (`BatchOperations.write_journal`)
-        is atomic and durable alone, so on PostgreSQL its commit is that single round trip.
-        SQLite has no such mode here; its sessions get an ordinary transaction.
-        """
-        if self.ledger.flavor.name == "sqlite":
-            with self.transaction() as session:
-                yield session
-            return
-        with translated_errors():
-            conn = self._connect()
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                with conn.begin():  # SQLAlchemy's bookkeeping only: the driver sends no BEGIN
-                    yield SqlSession(conn, self.ledger.flavor, self.ledger.clock)
-            except DBAPIError:
-                self.close()
-                raise
-            finally:
-                if not conn.closed and not conn.invalidated:
-                    conn.execution_options(isolation_level=conn.default_isolation_level)
-
     def _connect(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.ledger.engine.connect()

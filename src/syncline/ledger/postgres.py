@@ -130,8 +130,7 @@ def create_postgres_engine(url: str, pool_size: int = 10) -> Engine:
     `load_json`.
     """
     parsed = psycopg_url(url)
-    given = parsed.query.get("options")
-    options = " ".join([*([given] if isinstance(given, str) else list(given or ())), "-c TimeZone=UTC"])
+    options = session_options(parsed)
     return create_engine(
         parsed,
         pool_size=pool_size,
@@ -141,6 +140,12 @@ def create_postgres_engine(url: str, pool_size: int = 10) -> Engine:
         json_deserializer=load_json,
         connect_args={"options": options},
     )
+
+
+def session_options(url: URL) -> str:
+    """The libpq `options` every ledger connection runs with: the URL's own, plus TimeZone=UTC."""
+    given = url.query.get("options")
+    return " ".join([*([given] if isinstance(given, str) else list(given or ())), "-c TimeZone=UTC"])
 
 
 #: An integer literal this long may not fit 64 bits, which orjson would read as a float.

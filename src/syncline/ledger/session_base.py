@@ -10,11 +10,11 @@ from syncline.ledger.flavor import Clock, Flavor
 from syncline.ledger.types import require_aware
 
 
-class SessionBase:
-    """One database transaction; the operation mixins read and write through `self.conn`."""
+class Stamped:
+    """The flavor and the clock: all that building rows and statements needs, without a connection
+    (the engine's asyncio writer builds the same statements as a session, see `async_writer`)."""
 
-    def __init__(self, conn: Connection, flavor: Flavor, clock: Clock) -> None:
-        self.conn = conn
+    def __init__(self, flavor: Flavor, clock: Clock) -> None:
         self.flavor = flavor
         self.clock = clock
 
@@ -23,4 +23,12 @@ class SessionBase:
         return require_aware(now, name) if now is not None else require_aware(self.clock(), "clock()")
 
 
-__all__ = ["SessionBase"]
+class SessionBase(Stamped):
+    """One database transaction; the operation mixins read and write through `self.conn`."""
+
+    def __init__(self, conn: Connection, flavor: Flavor, clock: Clock) -> None:
+        super().__init__(flavor, clock)
+        self.conn = conn
+
+
+__all__ = ["SessionBase", "Stamped"]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from syncline.engine.groupcommit import OVERLAP_AT, GroupCommitter
-from syncline.ledger import SqlSession, open_ledger
+from syncline.ledger import NewEvent, SqlSession, open_ledger
 
 pytestmark = pytest.mark.postgres
 
@@ -80,19 +81,31 @@ def test_a_backlog_gets_a_concurrent_flush_while_one_is_still_running(batch_pg_u
     assert commits >= 2
 
 
-async def _alone_while_a_flush_is_blocked(url: str) -> tuple[bool, str]:
+async def _claim_while_a_flush_is_blocked(url: str, consumer: str) -> tuple[list[str], str]:
     async with _first_flush_blocked(url) as (committer, first, release):
-        claimed_meanwhile = await asyncio.wait_for(committer.call_alone(_noop), timeout=5) == 1
-        with pytest.raises(ZeroDivisionError):
-            await committer.call_alone(lambda session: 1 // 0)
+        claim = committer.claim(consumer, "w1", 10, 30, lambda item: f"tx-{item.event.subject}")
+        claimed, journals = await asyncio.wait_for(claim, timeout=5)
+        assert set(journals) == {f"tx-{item.event.subject}" for item in claimed}
+        with pytest.raises(ValueError, match="limit"):
+            await committer.claim(consumer, "w1", 0, 30, lambda item: "tx")
         release.set()
-        return claimed_meanwhile, await first
+        return [item.event.subject for item in claimed], await first
 
 
-def test_a_claim_runs_in_its_own_transaction_beside_a_slow_flush(batch_pg_url: str) -> None:
+def test_a_claim_runs_beside_a_slow_flush(batch_pg_url: str) -> None:
     """A claim (slow: it rewrites and returns whole rows) must not hold up the sagas waiting on a
-    group commit, nor wait for one: it runs alone, and its failure is only its caller's."""
-    claimed_meanwhile, first = asyncio.run(_alone_while_a_flush_is_blocked(batch_pg_url))
+    group commit, nor wait for one: it runs beside it, and its failure is only its caller's."""
+    consumer, key = f"flow-{uuid.uuid4().hex}", uuid.uuid4().hex
+    ledger = open_ledger(batch_pg_url, create_if_empty=True)
+    try:
+        ledger.append_events(
+            [NewEvent(f"e-{key}", "syncline.order.accepted.v1", "urn:syncline:test", key, key, {"n": 1})],
+            [consumer],
+        )
+    finally:
+        ledger.close()
 
-    assert claimed_meanwhile
-    assert first == "first"  # the group commit was not disturbed by the failed call beside it
+    claimed, first = asyncio.run(_claim_while_a_flush_is_blocked(batch_pg_url, consumer))
+
+    assert claimed == [key]
+    assert first == "first"  # the group commit was not disturbed by the failed claim beside it

@@ -89,7 +89,7 @@ def test_a_batch_with_one_bad_row_writes_nothing(any_ledger: SqlLedger) -> None:
     lease = _claimed_lease(any_ledger, key)
     writer = PinnedWriter(any_ledger)
     try:
-        with pytest.raises(IntegrityError), writer.autocommit() as session:
+        with pytest.raises(IntegrityError), writer.transaction() as session:
             session.write_journal(
                 starts=[TransactionStart(fresh, "q2c", 1)],
                 records=[_line(fresh, 1), _line(unknown, 1)],
@@ -97,8 +97,8 @@ def test_a_batch_with_one_bad_row_writes_nothing(any_ledger: SqlLedger) -> None:
             )
         assert any_ledger.get_transaction(fresh) is None and any_ledger.steps_of(fresh) == []
         assert not any_ledger.is_processed(f"flow-{key}", f"e-{key}")
-        # The writer works again, in both modes, after the failure.
-        with writer.autocommit() as session:
+        # The writer works again after the failure.
+        with writer.transaction() as session:
             assert session.write_journal(starts=[TransactionStart(fresh, "q2c", 1)], leases=[lease]) == [
                 lease.delivery_id
             ]
