@@ -177,6 +177,7 @@ def journals_from_rows(
         found[record.transaction_id][record.step_no] = record
     return found
 
+
 _DONE_PG = (
     "UPDATE deliveries AS d "
     "SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = %s "
