@@ -45,29 +45,34 @@ def cpu_seconds() -> float:
 
 
 class MachineCpu:
-    """Samples the whole machine's busy CPU time (all processes: workers, PostgreSQL, kernel).
+    """Samples the whole machine's busy CPU time (all processes: workers, PostgreSQL, kernel), and
+    the time the hypervisor gave the VM's cores to someone else (steal).
 
     Why: on a small shared machine a scale-out figure means little without knowing whether the
     cores were saturated; `busy_cores(start, end)` says how many cores were busy on average in a
-    wall-clock window (epoch seconds), from /proc/stat samples taken every `every_s`.
+    wall-clock window (epoch seconds), from /proc/stat samples taken every `every_s`. A VM's cores
+    are shared with other VMs: `stolen_cores` says how much of them the run did not get, which is
+    what makes two runs of the same code minutes apart differ by 10-20% here.
     """
 
     def __init__(self, every_s: float = 0.1) -> None:
         self.every_s = every_s
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, float]] = []  # (time, busy seconds, stolen seconds)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     @staticmethod
-    def _busy_seconds() -> float:
+    def _cpu_seconds() -> tuple[float, float]:
+        """(busy, stolen) seconds of all cores since boot; busy excludes idle, iowait and steal."""
         with open("/proc/stat") as stat:
             fields = [int(value) for value in stat.readline().split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+        idle, steal = fields[3] + fields[4], fields[7]  # idle + iowait; steal
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (sum(fields[:8]) - idle - steal) / ticks, steal / ticks
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), self._busy_seconds()))
+            self.samples.append((time.time(), *self._cpu_seconds()))
             self._stop.wait(self.every_s)
 
     def __enter__(self) -> MachineCpu:
@@ -80,11 +85,18 @@ class MachineCpu:
 
     def busy_cores(self, start: float, end: float) -> float | None:
         """Average busy cores between `start` and `end`; None without two samples inside."""
+        return self._average(start, end, 1)
+
+    def stolen_cores(self, start: float, end: float) -> float | None:
+        """Average cores taken by the hypervisor between `start` and `end` (steal)."""
+        return self._average(start, end, 2)
+
+    def _average(self, start: float, end: float, column: int) -> float | None:
         inside = [sample for sample in self.samples if start <= sample[0] <= end]
         if len(inside) < 2:
             return None
-        (t0, busy0), (t1, busy1) = inside[0], inside[-1]
-        return round((busy1 - busy0) / (t1 - t0), 2)
+        first, last = inside[0], inside[-1]
+        return round((last[column] - first[column]) / (last[0] - first[0]), 2)
 
 
 @contextlib.contextmanager
