@@ -8,6 +8,7 @@ next transaction works again on a fresh connection.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -33,37 +34,41 @@ def _start_with_line(writer: PinnedWriter, tx: str) -> None:
         )
 
 
-@pytest.mark.postgres
-def test_commits_reuse_one_connection(batch_pg_url: str) -> None:
+@pytest.fixture
+def pg_writer(batch_pg_url: str) -> Iterator[tuple[SqlLedger, PinnedWriter]]:
+    """A PostgreSQL ledger and a writer on it, both closed afterwards."""
     ledger = open_ledger(batch_pg_url, create_if_empty=True)
     writer = PinnedWriter(ledger)
     try:
-        first = _backend_pid(writer)
-        _start_with_line(writer, f"tx-{uuid.uuid4().hex}")
-        assert _backend_pid(writer) == first
+        yield ledger, writer
     finally:
         writer.close()
         ledger.close()
 
 
 @pytest.mark.postgres
-def test_a_killed_connection_fails_one_transaction_whole_and_the_next_reconnects(batch_pg_url: str) -> None:
-    ledger = open_ledger(batch_pg_url, create_if_empty=True)
-    writer = PinnedWriter(ledger)
+def test_commits_reuse_one_connection(pg_writer: tuple[SqlLedger, PinnedWriter]) -> None:
+    _, writer = pg_writer
+    first = _backend_pid(writer)
+    _start_with_line(writer, f"tx-{uuid.uuid4().hex}")
+    assert _backend_pid(writer) == first
+
+
+@pytest.mark.postgres
+def test_a_killed_connection_fails_one_transaction_whole_and_the_next_reconnects(
+    pg_writer: tuple[SqlLedger, PinnedWriter],
+) -> None:
+    ledger, writer = pg_writer
     lost, kept = f"tx-{uuid.uuid4().hex}", f"tx-{uuid.uuid4().hex}"
-    try:
-        victim = _backend_pid(writer)
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
-        with pytest.raises(TransientError, match="ledger"):
-            _start_with_line(writer, lost)
-        _start_with_line(writer, kept)
-        assert _backend_pid(writer) != victim
-        assert ledger.get_transaction(lost) is None and ledger.steps_of(lost) == []
-        assert ledger.get_transaction(kept) is not None and len(ledger.steps_of(kept)) == 1
-    finally:
-        writer.close()
-        ledger.close()
+    victim = _backend_pid(writer)
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
+    with pytest.raises(TransientError, match="ledger"):
+        _start_with_line(writer, lost)
+    _start_with_line(writer, kept)
+    assert _backend_pid(writer) != victim
+    assert ledger.get_transaction(lost) is None and ledger.steps_of(lost) == []
+    assert ledger.get_transaction(kept) is not None and len(ledger.steps_of(kept)) == 1
 
 
 def test_an_error_in_the_unit_of_work_rolls_back_and_keeps_the_writer_usable(any_ledger: SqlLedger) -> None:
@@ -120,19 +125,16 @@ def test_a_plan_cached_while_the_journal_was_empty_does_not_scan_it_once_it_has_
 
 
 @pytest.mark.postgres
-def test_the_writer_gives_its_connection_back_with_the_pools_planner_settings(batch_pg_url: str) -> None:
-    ledger = open_ledger(batch_pg_url, create_if_empty=True)
-    writer = PinnedWriter(ledger)
+def test_the_writer_gives_its_connection_back_with_the_pools_planner_settings(
+    pg_writer: tuple[SqlLedger, PinnedWriter],
+) -> None:
+    ledger, writer = pg_writer
+    _start_with_line(writer, f"tx-{uuid.uuid4().hex}")
+    writer.close()
+    pooled = [ledger.engine.connect() for _ in range(ledger.engine.pool.checkedin())]  # type: ignore[attr-defined]
     try:
-        _start_with_line(writer, f"tx-{uuid.uuid4().hex}")
-        writer.close()
-        pooled = [ledger.engine.connect() for _ in range(ledger.engine.pool.checkedin())]  # type: ignore[attr-defined]
-        try:
-            assert pooled, "the writer's connection went back to the pool"
-            assert {conn.exec_driver_sql("SHOW enable_seqscan").scalar_one() for conn in pooled} == {"on"}
-        finally:
-            for conn in pooled:
-                conn.close()
+        assert pooled, "the writer's connection went back to the pool"
+        assert {conn.exec_driver_sql("SHOW enable_seqscan").scalar_one() for conn in pooled} == {"on"}
     finally:
-        writer.close()
-        ledger.close()
+        for conn in pooled:
+            conn.close()
