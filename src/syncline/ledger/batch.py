@@ -127,6 +127,8 @@ def _columns_of(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[list[Any],
 #: The event columns a claim returns: all but `tx_id` (an `xid8` the raw statement would hand back
 #: as text, and which only the relay's reads need).
 _CLAIMED_EVENT_COLUMNS = tuple(column.name for column in events.c if column.name != "tx_id")
+#: (event column, its name in the claim's result): spelled once, not per claimed row.
+_CLAIMED_EVENT_FIELDS = tuple((name, f"ev_{name}") for name in _CLAIMED_EVENT_COLUMNS)
 
 
 def _claim_with_events_sql() -> str:
@@ -163,7 +165,7 @@ def claimed_from_row(row: Mapping[Any, Any], worker_id: str) -> ClaimedDelivery:
 
     Timestamps come back as aware UTC: the engine's connections run with TimeZone=UTC."""
     delivery = delivery_from_row(row)
-    event = event_from_row({name: row[f"ev_{name}"] for name in _CLAIMED_EVENT_COLUMNS})
+    event = event_from_row({name: row[prefixed] for name, prefixed in _CLAIMED_EVENT_FIELDS})
     return ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts))
 
 
