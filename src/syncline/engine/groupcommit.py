@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from syncline.ledger import ClaimedDelivery, Lease, PinnedWriter, SqlLedger, SqlSession, StepRecord
-from syncline.ledger.async_writer import AsyncWriter, Journals
-from syncline.ledger.batch import StateChange, TransactionStart
+from syncline.ledger.async_writer import AsyncWriter
+from syncline.ledger.batch import Journals, StateChange, TransactionStart
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from syncline.engine.business_keys import business_keys_from, external_keys_from
 from syncline.engine.groupcommit import GroupCommitter, Held
 from syncline.engine.saga import Flow, SagaState
 from syncline.ledger import SqlLedger, StepRecord, StoredEvent
-from syncline.ledger.batch import StateChange, TransactionStart
+from syncline.ledger.batch import Journals, StateChange, TransactionStart
 
 TERMINAL_STATES = frozenset({SagaState.COMPLETED, SagaState.ABORTED})
 
@@ -27,7 +27,7 @@ class LedgerJournal:
     def __init__(self, ledger: SqlLedger, committer: GroupCommitter) -> None:
         self.ledger = ledger
         self.committer = committer
-        self.preloaded: dict[str, dict[int, StepRecord]] = {}
+        self.preloaded: Journals = {}
         self._starts: dict[str, TransactionStart] = {}
         self._finals: dict[str, StateChange] = {}
         self._last_lines: dict[str, StepRecord] = {}

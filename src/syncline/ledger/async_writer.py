@@ -30,6 +30,7 @@ from syncline.ledger.base import SqlLedger
 from syncline.ledger.batch import (
     CLAIM_WITH_EVENTS_PG,
     STEPS_OF_PG,
+    Journals,
     JournalShapes,
     StateChange,
     TransactionStart,
@@ -39,8 +40,6 @@ from syncline.ledger.batch import (
 from syncline.ledger.pinned import KEY_PLANS
 from syncline.ledger.postgres import load_json, session_options
 from syncline.ledger.records import ClaimedDelivery, Lease, StepRecord
-
-Journals = dict[str, dict[int, StepRecord]]
 
 
 class AsyncWriter:
@@ -82,12 +81,11 @@ class AsyncWriter:
     async def journals(self, transaction_ids: Sequence[str]) -> Journals:
         """`BatchOperations.steps_of_many`: {transaction id: {step no: line}}. Read after the claim
         has committed: from then on only the lease holder writes those journals."""
-        ids = list(dict.fromkeys(transaction_ids))
-        if not ids:
+        if not transaction_ids:
             return {}
         async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(STEPS_OF_PG, (ids,))
-            return journals_from_rows(ids, await cursor.fetchall())
+            await cursor.execute(STEPS_OF_PG, (list(transaction_ids),))
+            return journals_from_rows(transaction_ids, await cursor.fetchall())
 
     async def close(self) -> None:
         """Close the kept connections."""

@@ -169,11 +169,14 @@ def claimed_from_row(row: Mapping[Any, Any], worker_id: str) -> ClaimedDelivery:
     return ClaimedDelivery(delivery, event, Lease(delivery.id, worker_id, delivery.attempts))
 
 
-def journals_from_rows(
-    transaction_ids: Sequence[str], rows: Iterable[Mapping[Any, Any]]
-) -> dict[str, dict[int, StepRecord]]:
-    """`steps` rows as {transaction id: {step no: line}}, every asked-for transaction present."""
-    found: dict[str, dict[int, StepRecord]] = {tx: {} for tx in transaction_ids}
+#: Journals of many transactions: {transaction id: {step no: line}}.
+Journals = dict[str, dict[int, StepRecord]]
+
+
+def journals_from_rows(transaction_ids: Sequence[str], rows: Iterable[Mapping[Any, Any]]) -> Journals:
+    """`steps` rows as {transaction id: {step no: line}}, every asked-for transaction present
+    (once, however often it was asked for)."""
+    found: Journals = {tx: {} for tx in transaction_ids}
     for row in rows:
         record = _step_from_row(row)
         found[record.transaction_id][record.step_no] = record
@@ -541,7 +544,7 @@ class BatchOperations(QueueOperations, JournalShapes):
             woken.extend(row[0] for row in self.conn.execute(statement))
         return woken
 
-    def steps_of_many(self, transaction_ids: Sequence[str]) -> dict[str, dict[int, StepRecord]]:
+    def steps_of_many(self, transaction_ids: Sequence[str]) -> Journals:
         """The journals of many transactions in one query: {transaction id: {step no: line}}.
 
         On PostgreSQL one constant statement (`= ANY(%s)`) straight to the driver: every claim
